@@ -1,1 +1,70 @@
-//! placeholder
+//! Mamori's persistence: one concrete `Store` over SQLite (embedded default)
+//! or PostgreSQL (production), chosen by the database URL.
+//!
+//! Invariant: this crate knows SQL and nothing about HTTP or file formats. SQL
+//! is written once in the dialect both backends accept (`$1` binds, text
+//! timestamps, `BIGINT`), and `on_pool!` compiles each query body once per
+//! backend so there is no `Any` driver and no generic plumbing at the crate
+//! boundary. Every write that changes what people see also writes its audit
+//! record in the same transaction.
+
+mod audit;
+mod connect;
+mod error;
+mod policy;
+mod session;
+mod user;
+mod vendor;
+pub mod test_support;
+
+pub use audit::{AuditEntry, AuditPage, NewAudit};
+pub use connect::{Backend, Store};
+pub use error::StoreError;
+pub use policy::StoredPolicy;
+pub use session::{ApiTokenRecord, SessionRecord};
+pub use user::{NewUser, UserRecord};
+pub use vendor::{
+    DashboardCounts, ImportOutcome, ImportProgress, RetierOutcome, SortKey, TierChange,
+    VendorListQuery, VendorPage, VendorRecord, VendorScope, VendorSummary,
+};
+
+/// Who did something, for the audit log.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub user_id: Option<String>,
+    pub label: String,
+}
+
+impl Actor {
+    pub fn system(label: &str) -> Self {
+        Self {
+            user_id: None,
+            label: label.to_string(),
+        }
+    }
+}
+
+/// The single timestamp format both backends store: UTC, microseconds, `Z`.
+pub fn timestamp(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+}
+
+pub fn now() -> String {
+    timestamp(chrono::Utc::now())
+}
+
+pub fn new_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+/// Runs `$body` with `$pool` bound to the concrete pool of the backend in use.
+/// The body is compiled once for each backend.
+macro_rules! on_pool {
+    ($store:expr, $pool:ident => $body:expr) => {
+        match &$store.pool {
+            $crate::connect::Pool::Sqlite($pool) => $body,
+            $crate::connect::Pool::Postgres($pool) => $body,
+        }
+    };
+}
+pub(crate) use on_pool;

@@ -82,7 +82,7 @@ impl InherentRisk {
             .iter()
             .filter(|c| c.category == category)
             .collect();
-        list.sort_by(|a, b| b.points.cmp(&a.points));
+        list.sort_by_key(|c| std::cmp::Reverse(c.points));
         list
     }
 

@@ -918,15 +918,45 @@ impl Store {
         &self,
         org_id: &str,
     ) -> Result<Vec<(String, Tier, VendorDraft)>, StoreError> {
+        Ok(self
+            .all_vendors(org_id, &VendorScope::All, false)
+            .await?
+            .into_iter()
+            .map(|(id, tier, draft, _)| (id, tier, draft))
+            .collect())
+    }
+
+    /// Every vendor in scope, sorted by name, with its draft and (when asked)
+    /// its stored risk: the input of exports.
+    pub async fn all_vendors(
+        &self,
+        org_id: &str,
+        scope: &VendorScope,
+        with_risk: bool,
+    ) -> Result<Vec<(String, Tier, VendorDraft, Option<InherentRisk>)>, StoreError> {
+        let (filter, owner) = match scope {
+            VendorScope::All => ("", None),
+            VendorScope::OwnedBy(o) => (" AND owner_email = $2", Some(o.to_lowercase())),
+        };
+        let sql = format!("SELECT * FROM vendors WHERE org_id = $1{filter} ORDER BY sort_name, id");
         on_pool!(self, pool => {
-            let rows = sqlx::query("SELECT * FROM vendors WHERE org_id = $1 ORDER BY id").bind(org_id).fetch_all(pool).await?;
+            let mut q = sqlx::query(&sql).bind(org_id);
+            if let Some(o) = &owner {
+                q = q.bind(o);
+            }
+            let rows = q.fetch_all(pool).await?;
             let mut index: HashMap<String, usize> = HashMap::with_capacity(rows.len());
             let mut out = Vec::with_capacity(rows.len());
             for row in &rows {
                 let id: String = row.try_get("id")?;
                 let tier = parse_label(&row.try_get::<String, _>("tier")?, Tier::parse, "tier")?;
+                let risk = if with_risk {
+                    Some(serde_json::from_str(&row.try_get::<String, _>("risk")?).map_err(|e| StoreError::corrupt("risk", e))?)
+                } else {
+                    None
+                };
                 index.insert(id.clone(), out.len());
-                out.push((id, tier, draft_from_row(row)?));
+                out.push((id, tier, draft_from_row(row)?, risk));
             }
             for r in sqlx::query("SELECT * FROM services WHERE org_id = $1 ORDER BY vendor_id, position").bind(org_id).fetch_all(pool).await? {
                 let (vendor_id, service) = service_from_row(&r)?;

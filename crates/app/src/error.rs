@@ -1,0 +1,22 @@
+use mamori_domain::{FieldError, PolicyError};
+use mamori_formats::inventory::{InventoryError, RowError};
+use mamori_store::StoreError;
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum AppError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Inventory(#[from] InventoryError),
+    #[error("the import was rejected: {} row error(s); nothing was changed", .0.len())]
+    RowsRejected(Vec<RowError>),
+    #[error("{}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; "))]
+    Invalid(Vec<FieldError>),
+    #[error(transparent)]
+    Policy(#[from] PolicyError),
+    #[error("{0}")]
+    Export(String),
+    #[error("{0}")]
+    Password(String),
+}

@@ -1,0 +1,48 @@
+//! Changing the tiering policy: validate, re-tier every vendor, record.
+
+use mamori_domain::{assess, TieringPolicy};
+use mamori_store::{Actor, RetierOutcome, Store};
+
+use crate::AppError;
+
+/// The policy in force for an organisation: the last one applied, or the
+/// built-in default before any was applied.
+pub async fn current_policy(store: &Store, org_id: &str) -> Result<TieringPolicy, AppError> {
+    match store.active_policy(org_id).await? {
+        Some(stored) => Ok(TieringPolicy::from_toml(&stored.content)?),
+        None => Ok(TieringPolicy::builtin()),
+    }
+}
+
+/// Validates a policy document and, if it is valid, re-tiers every vendor
+/// under it in one transaction.
+pub async fn apply_policy(
+    store: &Store,
+    org_id: &str,
+    text: &str,
+    actor: &Actor,
+) -> Result<(TieringPolicy, RetierOutcome), AppError> {
+    let policy = TieringPolicy::from_toml(text)?;
+    let outcome = retier_all(store, org_id, &policy, text, actor).await?;
+    Ok((policy, outcome))
+}
+
+pub async fn retier_all(
+    store: &Store,
+    org_id: &str,
+    policy: &TieringPolicy,
+    text: &str,
+    actor: &Actor,
+) -> Result<RetierOutcome, AppError> {
+    let vendors = store.all_vendor_drafts(org_id).await?;
+    let results: Vec<_> = vendors
+        .into_iter()
+        .map(|(id, tier, draft)| {
+            let risk = assess(policy, draft.risk_profile());
+            (id, tier, risk)
+        })
+        .collect();
+    Ok(store
+        .apply_policy(org_id, &policy.version, text, &results, actor)
+        .await?)
+}

@@ -1,0 +1,184 @@
+//! Command-line flags, declared once; `mamori --help` is generated from them.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Parser, Debug)]
+#[command(name = "mamori", version, about = "Third-party vendor risk management for healthcare", propagate_version = true)]
+pub struct Cli {
+    /// Directory of the embedded SQLite database.
+    #[arg(long, global = true, env = "MAMORI_DATA_DIR", default_value = "./mamori-data")]
+    pub data_dir: PathBuf,
+
+    /// postgres://… (production) or sqlite://… ; overrides --data-dir.
+    #[arg(long, global = true, env = "MAMORI_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the web UI and JSON API.
+    Serve(ServeArgs),
+    /// Manage accounts.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+    /// Import vendor inventories.
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
+    /// Export vendors with tiers and scores.
+    Export {
+        #[command(subcommand)]
+        command: ExportCommand,
+    },
+    /// Look at vendors.
+    Vendors {
+        #[command(subcommand)]
+        command: VendorsCommand,
+    },
+    /// Validate, apply or show the tiering policy.
+    Policy {
+        #[command(subcommand)]
+        command: PolicyCommand,
+    },
+    /// Measure Mamori's speed on generated data (prints throughput).
+    Bench {
+        #[command(subcommand)]
+        command: BenchCommand,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "MAMORI_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// Load the demo hospital (about 150 vendors) when the database has no vendors.
+    #[arg(long)]
+    pub demo: bool,
+    /// Mark cookies Secure: set this when Mamori is reached over HTTPS.
+    #[arg(long, env = "MAMORI_SECURE_COOKIES")]
+    pub secure_cookies: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AdminCommand {
+    /// Create a user; the password is read from standard input.
+    CreateUser {
+        #[arg(long)]
+        email: String,
+        /// administrator, risk_manager, acceptance_authority, relationship_owner, auditor, vendor_contact
+        #[arg(long)]
+        role: String,
+        #[arg(long)]
+        name: Option<String>,
+    },
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ImportVendorsArgs {
+    /// CSV or XLSX file ('-' for standard input).
+    pub file: Option<PathBuf>,
+    /// Write the import template instead of importing.
+    #[arg(long)]
+    pub template: bool,
+    /// Template format: csv or xlsx.
+    #[arg(long, requires = "template")]
+    pub format: Option<String>,
+    /// Where to write the template.
+    #[arg(short, long, requires = "template")]
+    pub output: Option<PathBuf>,
+    /// Import the valid rows and report the invalid ones.
+    #[arg(long)]
+    pub skip_invalid: bool,
+    /// Validate only; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ImportCommand {
+    /// Import a vendor inventory (CSV or XLSX).
+    Vendors(ImportVendorsArgs),
+    /// Import the ONC CHPL certified health-IT product list as vendor candidates.
+    Chpl {
+        /// The CHPL products JSON file.
+        file: PathBuf,
+        /// Relationship owner e-mail for the imported vendors.
+        #[arg(long)]
+        owner: String,
+        /// Only convert: write the vendor CSV here instead of importing.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ExportCommand {
+    /// Export every vendor.
+    Vendors {
+        /// csv, xlsx or json
+        #[arg(long, default_value = "csv")]
+        format: String,
+        /// Output file ('-' or none for standard output).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum VendorsCommand {
+    /// List vendors, highest tier first.
+    List {
+        #[arg(long)]
+        json: bool,
+        #[arg(long)]
+        tier: Option<String>,
+        #[arg(long)]
+        search: Option<String>,
+        /// At most this many (0 = all).
+        #[arg(long, default_value_t = 0)]
+        limit: u32,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PolicyCommand {
+    /// Validate a policy file without applying it.
+    Check { file: PathBuf },
+    /// Apply a policy file and re-tier every vendor.
+    Apply { file: PathBuf },
+    /// Print the policy in force.
+    Show,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum BenchCommand {
+    /// Import N generated vendor rows into a fresh database.
+    Import {
+        #[arg(long, default_value_t = 100_000)]
+        rows: usize,
+        /// Benchmark against this database URL instead of a temporary SQLite file.
+        #[arg(long)]
+        database_url: Option<String>,
+    },
+    /// Re-tier N vendors after a policy change.
+    Retier {
+        #[arg(long, default_value_t = 10_000)]
+        vendors: usize,
+        #[arg(long)]
+        database_url: Option<String>,
+    },
+    /// Fill a data directory with N generated vendors (for load tests of serve).
+    Seed {
+        #[arg(long, default_value_t = 10_000)]
+        vendors: usize,
+    },
+}

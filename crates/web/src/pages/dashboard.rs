@@ -1,0 +1,122 @@
+use askama::Template;
+use axum::extract::State;
+use axum::response::Response;
+use axum::Extension;
+use mamori_domain::{LifecycleStatus, RiskCategory, Tier};
+use mamori_store::{SortKey, VendorListQuery, VendorSummary};
+
+use super::{error_page, render, Chrome};
+use crate::auth::{CurrentUser, RequestLocale};
+use crate::charts::{bar_chart, stacked_chart, tier_class, BarChart, BarInput, StackedChart, StackedInput};
+use crate::state::AppState;
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+pub struct DashboardPage {
+    pub chrome: Chrome,
+    pub total: String,
+    pub tier_cards: Vec<(String, String, &'static str, String)>,
+    pub tier_chart: BarChart,
+    pub status_chart: BarChart,
+    pub category_chart: StackedChart,
+    pub top: Vec<(String, String, String, &'static str, u32, String)>,
+    pub policy_version: String,
+}
+
+const STATUS_CLASSES: [&str; 5] = ["s-candidate", "s-onboarding", "s-active", "s-offboarding", "s-terminated"];
+
+pub async fn dashboard(
+    State(state): State<AppState>,
+    Extension(RequestLocale(locale)): Extension<RequestLocale>,
+    Extension(user): Extension<CurrentUser>,
+) -> Response {
+    let policy = state.policy().await;
+    let scope = user.vendor_scope();
+    let counts = match state.store.dashboard_counts(&state.org_id, &scope, policy.bands).await {
+        Ok(c) => c,
+        Err(e) => return error_page(&state, Some(&user), locale, e.into()).await,
+    };
+    let top = state
+        .store
+        .list_vendors(
+            &state.org_id,
+            &VendorListQuery { sort: SortKey::Tier, descending: true, per_page: 10, page: 1, ..Default::default() },
+            &scope,
+        )
+        .await
+        .map(|p| p.vendors)
+        .unwrap_or_default();
+    let chrome = Chrome::new(&state, Some(&user), locale, "dashboard").await;
+    let tr = &chrome.tr;
+    let tiers = [Tier::Critical, Tier::High, Tier::Moderate, Tier::Low];
+    let tier_index = |t: Tier| Tier::ALL.iter().position(|x| *x == t).unwrap_or(0);
+    let tier_chart = bar_chart(
+        tr.t("dashboard.by_tier").to_string(),
+        tiers
+            .iter()
+            .map(|t| BarInput {
+                label: tr.label("tier", t.as_str()),
+                value: counts.by_tier[tier_index(*t)],
+                class: tier_class(*t),
+                href: format!("/vendors?tier={}", t.as_str()),
+            })
+            .collect(),
+        |v| tr.number(v),
+    );
+    let status_chart = bar_chart(
+        tr.t("dashboard.by_status").to_string(),
+        LifecycleStatus::ALL
+            .iter()
+            .enumerate()
+            .map(|(i, s)| BarInput {
+                label: tr.label("status", s.as_str()),
+                value: counts.by_status[i],
+                class: STATUS_CLASSES[i],
+                href: format!("/vendors?status={}", s.as_str()),
+            })
+            .collect(),
+        |v| tr.number(v),
+    );
+    let category_chart = stacked_chart(
+        tr.t("dashboard.by_category").to_string(),
+        RiskCategory::ALL
+            .iter()
+            .map(|c| StackedInput {
+                label: tr.label("category", c.as_str()),
+                parts: tiers
+                    .iter()
+                    .rev()
+                    .map(|t| (counts.category_bands[c.index()][tier_index(*t)], tier_class(*t), tr.label("tier", t.as_str())))
+                    .collect(),
+            })
+            .collect(),
+        tiers.iter().rev().map(|t| (tr.label("tier", t.as_str()), tier_class(*t))).collect(),
+    );
+    let tier_cards = tiers
+        .iter()
+        .map(|t| {
+            (
+                tr.label("tier", t.as_str()),
+                tr.number(counts.by_tier[tier_index(*t)]),
+                tier_class(*t),
+                format!("/vendors?tier={}", t.as_str()),
+            )
+        })
+        .collect();
+    let page = DashboardPage {
+        total: tr.number(counts.total),
+        tier_cards,
+        tier_chart,
+        status_chart,
+        category_chart,
+        top: top
+            .iter()
+            .map(|v: &VendorSummary| {
+                (v.id.clone(), v.legal_name.clone(), tr.label("tier", v.tier.as_str()), tier_class(v.tier), v.score_max, v.owner_email.clone())
+            })
+            .collect(),
+        policy_version: policy.version.clone(),
+        chrome,
+    };
+    render(&page)
+}

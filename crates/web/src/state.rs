@@ -1,0 +1,61 @@
+use std::sync::Arc;
+
+use mamori_domain::TieringPolicy;
+use mamori_store::Store;
+use tokio::sync::RwLock;
+
+use crate::auth::LoginLimiter;
+use crate::i18n::Catalog;
+use crate::imports::ImportJobs;
+
+/// Settings the web layer needs; built from the CLI's configuration.
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    /// Mark cookies `Secure`: on whenever Mamori is reached over HTTPS.
+    pub secure_cookies: bool,
+    /// Hours a sign-in lasts.
+    pub session_hours: i64,
+    /// Largest upload accepted (imports, policy files).
+    pub max_upload_bytes: usize,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        Self {
+            secure_cookies: false,
+            session_hours: 12,
+            max_upload_bytes: 200 * 1024 * 1024,
+        }
+    }
+}
+
+/// Shared by every request; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub org_id: String,
+    /// The policy in force, kept in memory so tiering a vendor needs no query.
+    pub policy: Arc<RwLock<TieringPolicy>>,
+    pub config: Arc<WebConfig>,
+    pub catalog: Arc<Catalog>,
+    pub limiter: Arc<LoginLimiter>,
+    pub imports: Arc<ImportJobs>,
+}
+
+impl AppState {
+    pub fn new(store: Store, org_id: String, policy: TieringPolicy, config: WebConfig) -> Self {
+        Self {
+            store,
+            org_id,
+            policy: Arc::new(RwLock::new(policy)),
+            config: Arc::new(config),
+            catalog: Arc::new(Catalog::builtin()),
+            limiter: Arc::new(LoginLimiter::default()),
+            imports: Arc::new(ImportJobs::default()),
+        }
+    }
+
+    pub async fn policy(&self) -> TieringPolicy {
+        self.policy.read().await.clone()
+    }
+}

@@ -1,0 +1,423 @@
+//! The web surface over real HTTP: sign-in, default-deny authorization of
+//! every route, CSRF, vendor pages, the API and its OpenAPI document. Runs on
+//! SQLite, or on PostgreSQL when MAMORI_TEST_DATABASE_URL is set.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+
+use mamori_domain::{Permission, Role, TieringPolicy};
+use mamori_store::test_support::{fresh_database, TestDatabase};
+use mamori_store::{Actor, NewUser};
+use mamori_web::{build_router, route_table, AppState, WebConfig};
+use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+use reqwest::redirect::Policy;
+use reqwest::StatusCode;
+
+const PASSWORD: &str = "correct horse battery staple";
+
+struct TestApp {
+    base: String,
+    client: reqwest::Client,
+    _db: TestDatabase,
+    state: AppState,
+}
+
+/// Signed-in browser: its session cookie and CSRF token.
+struct Browser {
+    cookie: String,
+    csrf: String,
+}
+
+async fn spawn_app() -> TestApp {
+    let db = fresh_database().await.expect("test database");
+    let org_id = db.store.ensure_organisation("Test Hospital").await.expect("org");
+    let hash = mamori_app::password::hash_password(PASSWORD).expect("hash");
+    for role in Role::ALL {
+        db.store
+            .create_user(
+                &org_id,
+                NewUser {
+                    email: format!("{}@hospital.example", role.as_str()),
+                    display_name: role.as_str().into(),
+                    role: *role,
+                    password_hash: Some(hash.clone()),
+                    locale: None,
+                },
+                &Actor::system("test"),
+            )
+            .await
+            .expect("user");
+    }
+    let state = AppState::new(db.store.clone(), org_id, TieringPolicy::builtin(), WebConfig::default());
+    let app = build_router(state.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await;
+    });
+    TestApp {
+        base: format!("http://{addr}"),
+        client: reqwest::Client::builder().redirect(Policy::none()).build().expect("client"),
+        _db: db,
+        state,
+    }
+}
+
+fn cookie_from(resp: &reqwest::Response, name: &str) -> Option<String> {
+    resp.headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&format!("{name}=")))
+        .and_then(|v| v.split(';').next())
+        .map(str::to_string)
+}
+
+fn hidden_field(html: &str, name: &str) -> Option<String> {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html.find(&marker)? + marker.len();
+    let end = html[start..].find('"')? + start;
+    Some(html[start..end].to_string())
+}
+
+impl TestApp {
+    fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    async fn try_login(&self, email: &str, password: &str) -> reqwest::Response {
+        let page = self.client.get(self.url("/login")).send().await.expect("login page");
+        let login_cookie = cookie_from(&page, "mamori_login_csrf").expect("login csrf cookie");
+        let html = page.text().await.expect("html");
+        let csrf = hidden_field(&html, "csrf").expect("csrf field");
+        self.client
+            .post(self.url("/login"))
+            .header(COOKIE, login_cookie)
+            .form(&[("email", email), ("password", password), ("csrf", &csrf), ("next", "/")])
+            .send()
+            .await
+            .expect("login post")
+    }
+
+    async fn login(&self, role: Role) -> Browser {
+        let resp = self.try_login(&format!("{}@hospital.example", role.as_str()), PASSWORD).await;
+        assert_eq!(resp.status(), StatusCode::SEE_OTHER, "sign-in as {role}");
+        let cookie = cookie_from(&resp, "mamori_session").expect("session cookie");
+        let set = resp.headers().get_all(SET_COOKIE).iter().map(|v| v.to_str().unwrap_or("").to_string()).collect::<Vec<_>>().join("\n");
+        assert!(set.contains("HttpOnly") && set.contains("SameSite=Strict"), "{set}");
+        let html = self.client.get(self.url("/account")).header(COOKIE, &cookie).send().await.expect("account").text().await.expect("html");
+        let csrf = hidden_field(&html, "csrf").expect("csrf in page");
+        Browser { cookie, csrf }
+    }
+
+    async fn get(&self, b: &Browser, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).header(COOKIE, &b.cookie).send().await.expect("get")
+    }
+
+    async fn post_form(&self, b: &Browser, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        let mut all: Vec<(&str, &str)> = vec![("csrf", &b.csrf)];
+        all.extend_from_slice(fields);
+        self.client.post(self.url(path)).header(COOKIE, &b.cookie).form(&all).send().await.expect("post")
+    }
+
+    async fn api_token(&self, role: Role) -> String {
+        let b = self.login(role).await;
+        let resp = self
+            .client
+            .post(self.url("/api/v1/tokens"))
+            .header(COOKIE, &b.cookie)
+            .header("x-csrf-token", &b.csrf)
+            .json(&serde_json::json!({"name": "test", "days": 1}))
+            .send()
+            .await
+            .expect("token");
+        assert_eq!(resp.status(), StatusCode::CREATED);
+        let body: serde_json::Value = resp.json().await.expect("json");
+        body["token"].as_str().expect("token string").to_string()
+    }
+}
+
+fn concrete(path: &str) -> String {
+    path.replace("{id}", "00000000-0000-4000-8000-000000000000")
+        .replace("{file}", "app.css")
+        .replace("{code}", "en")
+        .replace("{format}", "csv")
+}
+
+#[tokio::test]
+async fn every_route_is_default_deny() {
+    let app = spawn_app().await;
+    let table = route_table();
+    assert!(table.len() > 40);
+    let mut browsers = HashMap::new();
+    for role in Role::ALL {
+        browsers.insert(*role, app.login(*role).await);
+    }
+    for spec in &table {
+        let url = app.url(&concrete(spec.path));
+        // Without signing in.
+        let resp = app.client.request(spec.method.clone(), &url).send().await.expect("request");
+        if spec.permission == Permission::Public {
+            assert_ne!(resp.status(), StatusCode::UNAUTHORIZED, "{} {}", spec.method, spec.path);
+            continue;
+        }
+        if spec.path.starts_with("/api/") {
+            assert_eq!(resp.status(), StatusCode::UNAUTHORIZED, "{} {} must refuse anonymous callers", spec.method, spec.path);
+        } else {
+            assert_eq!(resp.status(), StatusCode::SEE_OTHER, "{} {} must send anonymous callers to sign-in", spec.method, spec.path);
+            let location = resp.headers().get(LOCATION).and_then(|v| v.to_str().ok()).unwrap_or("");
+            assert!(location.starts_with("/login"), "{} {} redirected to {location}", spec.method, spec.path);
+        }
+        // Each role without the permission is refused.
+        for role in Role::ALL {
+            if role.allows(spec.permission) {
+                continue;
+            }
+            let b = &browsers[role];
+            let resp = app
+                .client
+                .request(spec.method.clone(), &url)
+                .header(COOKIE, &b.cookie)
+                .header("x-csrf-token", &b.csrf)
+                .send()
+                .await
+                .expect("request");
+            assert_eq!(resp.status(), StatusCode::FORBIDDEN, "{role} must be refused {} {}", spec.method, spec.path);
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_api_route_is_in_the_openapi_document() {
+    let app = spawn_app().await;
+    let doc: serde_json::Value = app.client.get(app.url("/api/openapi.json")).send().await.unwrap().json().await.unwrap();
+    let paths = doc["paths"].as_object().expect("paths");
+    for spec in route_table().iter().filter(|s| s.path.starts_with("/api/v1/")) {
+        let entry = paths.get(spec.path).unwrap_or_else(|| panic!("{} missing from OpenAPI", spec.path));
+        let method = spec.method.as_str().to_lowercase();
+        assert!(entry.get(&method).is_some(), "{} {} missing from OpenAPI", method, spec.path);
+    }
+    assert!(doc["components"]["schemas"]["VendorInput"].is_object());
+}
+
+#[tokio::test]
+async fn sign_in_failures_rate_limit_and_sign_out() {
+    let app = spawn_app().await;
+    let resp = app.try_login("auditor@hospital.example", "wrong password!").await;
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    assert!(cookie_from(&resp, "mamori_session").is_none());
+    for _ in 0..5 {
+        app.try_login("risk_manager@hospital.example", "wrong password!").await;
+    }
+    // Even the right password is refused while the account is locked.
+    let resp = app.try_login("risk_manager@hospital.example", PASSWORD).await;
+    assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
+    // A forged sign-in form (no matching cookie) is refused.
+    let resp = app
+        .client
+        .post(app.url("/login"))
+        .form(&[("email", "auditor@hospital.example"), ("password", PASSWORD), ("csrf", "forged")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+
+    let b = app.login(Role::Auditor).await;
+    assert_eq!(app.get(&b, "/vendors").await.status(), StatusCode::OK);
+    let resp = app.post_form(&b, "/logout", &[]).await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let after = app.get(&b, "/vendors").await;
+    assert_eq!(after.status(), StatusCode::SEE_OTHER, "the old session cookie no longer works");
+}
+
+#[tokio::test]
+async fn state_changing_forms_need_the_csrf_token() {
+    let app = spawn_app().await;
+    let b = app.login(Role::RiskManager).await;
+    let fields = [("legal_name", "Forged Co"), ("vendor_type", "saas"), ("deployment", "public_cloud"), ("tenancy", "multi_tenant"), ("status", "active"), ("owner_email", "o@hospital.example")];
+    let resp = app.client.post(app.url("/vendors")).header(COOKIE, &b.cookie).form(&fields).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+    let mut wrong = fields.to_vec();
+    wrong.push(("csrf", "0000"));
+    let resp = app.client.post(app.url("/vendors")).header(COOKIE, &b.cookie).form(&wrong).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+    let resp = app.post_form(&b, "/vendors", &fields).await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn registering_a_phi_vendor_tiers_it_and_counts_it() {
+    let app = spawn_app().await;
+    let b = app.login(Role::RiskManager).await;
+    let resp = app
+        .post_form(
+            &b,
+            "/vendors",
+            &[
+                ("legal_name", "Harbor Lab Systems"),
+                ("vendor_type", "clinical_lab"),
+                ("deployment", "hybrid"),
+                ("tenancy", "single_tenant"),
+                ("status", "active"),
+                ("owner_email", "lab.director@hospital.example"),
+                ("svc_0_name", "Reference testing"),
+                ("svc_0_mtd", "12"),
+                ("svc_0_care", "on"),
+                ("svc_0_revenue", "medium"),
+                ("flow_0_class", "phi"),
+                ("flow_0_store", "on"),
+                ("flow_0_process", "on"),
+                ("flow_0_records", "45,000"),
+                ("flow_0_locations", "US"),
+                ("flow_0_conn", "api_integration"),
+            ],
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let location = resp.headers().get(LOCATION).unwrap().to_str().unwrap().to_string();
+    let html = app.get(&b, &location).await.text().await.unwrap();
+    assert!(html.contains("Harbor Lab Systems"));
+    assert!(html.contains("id=\"vendor-tier\">High") || html.contains("id=\"vendor-tier\">Critical"), "tier badge shown");
+    assert!(html.contains("PHI for more than 10,000 patients") || html.contains("patient care"), "explanation shown");
+    let dash = app.get(&b, "/").await.text().await.unwrap();
+    assert!(dash.contains("id=\"total-vendors\">1<"), "dashboard counts the vendor");
+    assert!(dash.contains("<svg"), "dashboard draws charts");
+
+    // The same vendor through the API, with its explanation.
+    let id = location.trim_start_matches("/vendors/");
+    let token = app.api_token(Role::Auditor).await;
+    let risk: serde_json::Value = app.client.get(app.url(&format!("/api/v1/vendors/{id}/risk"))).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    assert!(risk["tier"] == "high" || risk["tier"] == "critical");
+    assert!(risk["contributions"].as_array().unwrap().iter().any(|c| c["factor_id"] == "privacy-phi-10k"));
+    assert!(risk["summary"].as_str().unwrap().contains("because"));
+
+    // A rejected form keeps what was typed and names the problem.
+    let resp = app
+        .post_form(&b, "/vendors", &[("legal_name", "Typo Inc"), ("vendor_type", "saas"), ("deployment", "public_cloud"), ("tenancy", "multi_tenant"), ("status", "active"), ("owner_email", "o@hospital.example"), ("flow_0_class", "phi"), ("flow_0_store", "on"), ("flow_0_records", "lots")])
+        .await;
+    assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = resp.text().await.unwrap();
+    assert!(html.contains("data flow 1 records") && html.contains("Typo Inc"));
+}
+
+#[tokio::test]
+async fn api_tokens_scope_and_owner_visibility() {
+    let app = spawn_app().await;
+    let manager = app.api_token(Role::RiskManager).await;
+    let auditor = app.api_token(Role::Auditor).await;
+    let owner = app.api_token(Role::RelationshipOwner).await;
+    let vendor = |name: &str, owner: &str| {
+        serde_json::json!({
+            "legal_name": name, "vendor_type": "saas", "owner_email": owner,
+            "data_flows": [{"data_class": "personal_data", "actions": ["store"], "record_count": 100}]
+        })
+    };
+    for (name, who) in [("Owned One", "relationship_owner@hospital.example"), ("Someone Else's", "other@hospital.example")] {
+        let resp = app.client.post(app.url("/api/v1/vendors")).bearer_auth(&manager).json(&vendor(name, who)).send().await.unwrap();
+        assert_eq!(resp.status(), StatusCode::CREATED);
+    }
+    let dup = app.client.post(app.url("/api/v1/vendors")).bearer_auth(&manager).json(&vendor("OWNED one", "x@hospital.example")).send().await.unwrap();
+    assert_eq!(dup.status(), StatusCode::CONFLICT);
+    let bad = app.client.post(app.url("/api/v1/vendors")).bearer_auth(&manager).json(&vendor("", "not-an-email")).send().await.unwrap();
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    let list: serde_json::Value = app.client.get(app.url("/api/v1/vendors")).bearer_auth(&owner).send().await.unwrap().json().await.unwrap();
+    assert_eq!(list["total"], 1, "owners see only their vendors");
+    assert_eq!(list["vendors"][0]["legal_name"], "Owned One");
+    let all: serde_json::Value = app.client.get(app.url("/api/v1/vendors?sort=name")).bearer_auth(&auditor).send().await.unwrap().json().await.unwrap();
+    assert_eq!(all["total"], 2);
+    let resp = app.client.post(app.url("/api/v1/vendors")).bearer_auth(&auditor).json(&vendor("Nope", "a@hospital.example")).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN, "auditors change nothing");
+
+    // A revoked token stops working at once.
+    let tokens: serde_json::Value = app.client.get(app.url("/api/v1/tokens")).bearer_auth(&auditor).send().await.unwrap().json().await.unwrap();
+    let id = tokens[0]["id"].as_str().unwrap();
+    let resp = app.client.delete(app.url(&format!("/api/v1/tokens/{id}"))).bearer_auth(&auditor).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    let resp = app.client.get(app.url("/api/v1/vendors")).bearer_auth(&auditor).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn api_import_is_all_or_nothing_and_policy_apply_retiers() {
+    let app = spawn_app().await;
+    let token = app.api_token(Role::Administrator).await;
+    let good = String::from_utf8(mamori_formats::inventory::template_csv()).unwrap();
+    let mut bad = good.clone();
+    bad.push_str("\n,Broken Vendor Ltd,,,spaceship,,,,someone@hospital.example,,,,,,,,,,,,-5,,,\n");
+    let resp = app.client.post(app.url("/api/v1/vendors/import?file_name=bad.csv")).bearer_auth(&token).body(bad).send().await.unwrap();
+    assert!(resp.status() == StatusCode::UNPROCESSABLE_ENTITY || resp.status() == StatusCode::BAD_REQUEST, "{}", resp.status());
+    let list: serde_json::Value = app.client.get(app.url("/api/v1/vendors")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    assert_eq!(list["total"], 0, "a failed import changes nothing");
+
+    let report: serde_json::Value = app.client.post(app.url("/api/v1/vendors/import?file_name=good.csv")).bearer_auth(&token).body(good.clone()).send().await.unwrap().json().await.unwrap();
+    let created = report["created"].as_u64().unwrap();
+    assert!(created >= 1);
+    let again: serde_json::Value = app.client.post(app.url("/api/v1/vendors/import?file_name=good.csv")).bearer_auth(&token).body(good).send().await.unwrap().json().await.unwrap();
+    assert_eq!(again["created"], 0, "re-import creates no duplicates");
+
+    let strict = mamori_domain::DEFAULT_POLICY_TOML
+        .replace("bands = { moderate = 25, high = 50, critical = 75 }", "bands = { moderate = 5, high = 10, critical = 15 }")
+        .replace("version = \"2026.12-healthcare-1\"", "version = \"strict-test\"");
+    let check: serde_json::Value = app.client.post(app.url("/api/v1/policy/check")).bearer_auth(&token).body("bands = 3").send().await.unwrap().json().await.unwrap();
+    assert_eq!(check["valid"], false);
+    let applied: serde_json::Value = app.client.post(app.url("/api/v1/policy/apply")).bearer_auth(&token).body(strict).send().await.unwrap().json().await.unwrap();
+    assert_eq!(applied["version"], "strict-test");
+    assert_eq!(applied["vendors"].as_u64().unwrap(), created);
+    assert_eq!(app.state.policy().await.version, "strict-test");
+    let list: serde_json::Value = app.client.get(app.url("/api/v1/vendors")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    assert!(list["vendors"].as_array().unwrap().iter().all(|v| v["policy_version"] == "strict-test"));
+    let audit: serde_json::Value = app.client.get(app.url("/api/v1/audit")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    let actions: Vec<&str> = audit["entries"].as_array().unwrap().iter().filter_map(|e| e["action"].as_str()).collect();
+    assert!(actions.contains(&"policy.apply") && actions.contains(&"vendor.import"), "{actions:?}");
+}
+
+#[tokio::test]
+async fn pages_speak_japanese_when_asked() {
+    let app = spawn_app().await;
+    let b = app.login(Role::Administrator).await;
+    let html = app.client.get(app.url("/")).header(COOKIE, &b.cookie).header("accept-language", "ja,en;q=0.5").send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("lang=\"ja\"") && html.contains("ダッシュボード"));
+    let html = app.get(&b, "/").await.text().await.unwrap();
+    assert!(html.contains("lang=\"en\"") && html.contains("Dashboard"));
+    let login = app.client.get(app.url("/login")).header("accept-language", "ja").send().await.unwrap().text().await.unwrap();
+    assert!(login.contains("サインイン"));
+}
+
+#[tokio::test]
+async fn security_headers_and_health() {
+    let app = spawn_app().await;
+    let resp = app.client.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let csp = resp.headers().get("content-security-policy").unwrap().to_str().unwrap().to_string();
+    assert!(csp.contains("default-src 'self'") && csp.contains("frame-ancestors 'none'"));
+    assert_eq!(resp.headers().get("x-content-type-options").unwrap(), "nosniff");
+    let missing = app.client.get(app.url("/api/v1/nothing-here")).send().await.unwrap();
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+}
+
+#[test]
+fn every_translation_key_used_by_templates_exists() {
+    let catalog = mamori_web::i18n::Catalog::builtin();
+    let keys: std::collections::HashSet<&str> = catalog.keys().collect();
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/templates");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        for marker in ["t(\"", "label(\""] {
+            let mut rest = text.as_str();
+            while let Some(i) = rest.find(marker) {
+                rest = &rest[i + marker.len()..];
+                let end = rest.find('"').unwrap();
+                let key = &rest[..end];
+                if marker == "t(\"" {
+                    assert!(keys.contains(key), "{}: unknown translation key {key}", path.display());
+                    checked += 1;
+                }
+                rest = &rest[end..];
+            }
+        }
+    }
+    assert!(checked > 100, "only {checked} keys found: the scan is broken");
+}

@@ -1,7 +1,9 @@
 //! Password hashing with Argon2id (the argon2 crate's defaults: 19 MiB, 2
 //! passes, 1 lane — the OWASP-recommended minimum).
 
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
 use argon2::Argon2;
 use rand::Rng;
 

@@ -48,7 +48,11 @@ pub async fn start(store: &Store, org_name: &str) -> Result<Started, AppError> {
 
 /// Loads the demo organisation's people and vendors, once: does nothing when
 /// vendors exist already. Returns how many vendors were added.
-pub async fn load_demo(store: &Store, org_id: &str, policy: &TieringPolicy) -> Result<usize, AppError> {
+pub async fn load_demo(
+    store: &Store,
+    org_id: &str,
+    policy: &TieringPolicy,
+) -> Result<usize, AppError> {
     let existing = store
         .list_vendors(org_id, &Default::default(), &mamori_store::VendorScope::All)
         .await?;

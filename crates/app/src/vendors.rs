@@ -50,6 +50,14 @@ pub struct ImportOptions {
     pub dry_run: bool,
 }
 
+/// A file handed to the importer.
+#[derive(Debug, Clone, Copy)]
+pub struct Upload<'a> {
+    pub file_name: &'a str,
+    pub bytes: &'a [u8],
+    pub options: ImportOptions,
+}
+
 #[derive(Debug, Clone)]
 pub struct ImportReport {
     pub file_name: String,
@@ -68,12 +76,15 @@ pub async fn import_file(
     store: &Store,
     org_id: &str,
     policy: &TieringPolicy,
-    file_name: &str,
-    bytes: &[u8],
-    options: ImportOptions,
+    upload: Upload<'_>,
     actor: &Actor,
     progress: &(dyn Fn(ImportProgress) + Send + Sync),
 ) -> Result<ImportReport, AppError> {
+    let Upload {
+        file_name,
+        bytes,
+        options,
+    } = upload;
     let parsed = parse_inventory(file_name, bytes)?;
     let rows_read = parsed.rows.len() + error_rows(&parsed.errors);
     if !parsed.errors.is_empty() && !options.skip_invalid {
@@ -161,9 +172,15 @@ pub async fn export_vendors(
     });
     let mut out = Vec::new();
     match format {
-        ExportFormat::Csv => write_csv(records, &mut out).map_err(|e| AppError::Export(e.to_string()))?,
-        ExportFormat::Json => write_json(records, &mut out).map_err(|e| AppError::Export(e.to_string()))?,
-        ExportFormat::Xlsx => out = write_xlsx(records).map_err(|e| AppError::Export(e.to_string()))?,
+        ExportFormat::Csv => {
+            write_csv(records, &mut out).map_err(|e| AppError::Export(e.to_string()))?
+        }
+        ExportFormat::Json => {
+            write_json(records, &mut out).map_err(|e| AppError::Export(e.to_string()))?
+        }
+        ExportFormat::Xlsx => {
+            out = write_xlsx(records).map_err(|e| AppError::Export(e.to_string()))?
+        }
     }
     Ok(out)
 }

@@ -40,7 +40,16 @@ pub async fn run(command: &BenchCommand) -> Result<()> {
             let policy = TieringPolicy::builtin();
             let t = Instant::now();
             let report = mamori_app::vendors::import_file(
-                &store, &started.org_id, &policy, "bench.csv", &csv, ImportOptions::default(), &Actor::system("bench"), &|_| {},
+                &store,
+                &started.org_id,
+                &policy,
+                mamori_app::vendors::Upload {
+                    file_name: "bench.csv",
+                    bytes: &csv,
+                    options: ImportOptions::default(),
+                },
+                &Actor::system("bench"),
+                &|_| {},
             )
             .await?;
             let secs = t.elapsed().as_secs_f64();
@@ -53,7 +62,10 @@ pub async fn run(command: &BenchCommand) -> Result<()> {
             );
             store.close().await;
         }
-        BenchCommand::Retier { vendors, database_url } => {
+        BenchCommand::Retier {
+            vendors,
+            database_url,
+        } => {
             let (store, _dir) = fresh_store(database_url.as_deref()).await?;
             let started = mamori_app::setup::start(&store, "Bench Hospital").await?;
             let policy = TieringPolicy::builtin();
@@ -64,7 +76,15 @@ pub async fn run(command: &BenchCommand) -> Result<()> {
                     (d, r)
                 })
                 .collect();
-            store.import_vendors(&started.org_id, &rows, "bench", &Actor::system("bench"), &|_| {}).await?;
+            store
+                .import_vendors(
+                    &started.org_id,
+                    &rows,
+                    "bench",
+                    &Actor::system("bench"),
+                    &|_| {},
+                )
+                .await?;
             // A stricter policy: every band 10 points lower, so many tiers move.
             let mut stricter = policy.clone();
             stricter.version = "bench-stricter".into();
@@ -73,7 +93,13 @@ pub async fn run(command: &BenchCommand) -> Result<()> {
             stricter.bands.critical -= 10;
             let text = stricter.to_toml();
             let t = Instant::now();
-            let (_, outcome) = mamori_app::policy::apply_policy(&store, &started.org_id, &text, &Actor::system("bench")).await?;
+            let (_, outcome) = mamori_app::policy::apply_policy(
+                &store,
+                &started.org_id,
+                &text,
+                &Actor::system("bench"),
+            )
+            .await?;
             let secs = t.elapsed().as_secs_f64();
             println!(
                 "retier: {} vendors re-tiered ({} tier changes) in {secs:.3} s = {:.0} vendors/s",
@@ -87,7 +113,8 @@ pub async fn run(command: &BenchCommand) -> Result<()> {
             // Uses the global --data-dir through MAMORI_DATA_DIR or the default.
             let dir = std::env::var("MAMORI_DATA_DIR").unwrap_or_else(|_| "./mamori-data".into());
             let store = Store::open_data_dir(std::path::Path::new(&dir)).await?;
-            let started = mamori_app::setup::start(&store, mamori_app::setup::DEFAULT_ORGANISATION).await?;
+            let started =
+                mamori_app::setup::start(&store, mamori_app::setup::DEFAULT_ORGANISATION).await?;
             if let Some((email, password)) = started.first_admin {
                 eprintln!("administrator {email} / {password}");
             }
@@ -99,7 +126,15 @@ pub async fn run(command: &BenchCommand) -> Result<()> {
                     (d, r)
                 })
                 .collect();
-            let outcome = store.import_vendors(&started.org_id, &rows, "seed", &Actor::system("bench"), &|_| {}).await?;
+            let outcome = store
+                .import_vendors(
+                    &started.org_id,
+                    &rows,
+                    "seed",
+                    &Actor::system("bench"),
+                    &|_| {},
+                )
+                .await?;
             println!("seeded {} vendors into {dir}", outcome.created);
         }
     }

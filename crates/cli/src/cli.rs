@@ -5,14 +5,29 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Parser, Debug)]
-#[command(name = "mamori", version, about = "Third-party vendor risk management for healthcare", propagate_version = true)]
+#[command(
+    name = "mamori",
+    version,
+    about = "Third-party vendor risk management for healthcare",
+    propagate_version = true
+)]
 pub struct Cli {
     /// Directory of the embedded SQLite database.
-    #[arg(long, global = true, env = "MAMORI_DATA_DIR", default_value = "./mamori-data")]
+    #[arg(
+        long,
+        global = true,
+        env = "MAMORI_DATA_DIR",
+        default_value = "./mamori-data"
+    )]
     pub data_dir: PathBuf,
 
     /// postgres://… (production) or sqlite://… ; overrides --data-dir.
-    #[arg(long, global = true, env = "MAMORI_DATABASE_URL", hide_env_values = true)]
+    #[arg(
+        long,
+        global = true,
+        env = "MAMORI_DATABASE_URL",
+        hide_env_values = true
+    )]
     pub database_url: Option<String>,
 
     #[command(subcommand)]

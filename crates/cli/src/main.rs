@@ -16,7 +16,9 @@ use mamori_app::AppError;
 use mamori_domain::{Role, TieringPolicy};
 use mamori_store::{Actor, NewUser, Store, VendorListQuery, VendorScope};
 
-use cli::{AdminCommand, Cli, Command, ExportCommand, ImportCommand, PolicyCommand, VendorsCommand};
+use cli::{
+    AdminCommand, Cli, Command, ExportCommand, ImportCommand, PolicyCommand, VendorsCommand,
+};
 
 fn main() {
     let cli = Cli::parse();
@@ -27,7 +29,10 @@ fn main() {
         )
         .with_writer(std::io::stderr)
         .init();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the runtime: {e}");
@@ -47,7 +52,9 @@ fn main() {
 /// embedded SQLite file in the data directory.
 async fn open_store(cli: &Cli) -> Result<Store> {
     let store = match &cli.database_url {
-        Some(url) => Store::connect(url).await.context("cannot open the database")?,
+        Some(url) => Store::connect(url)
+            .await
+            .context("cannot open the database")?,
         None => Store::open_data_dir(&cli.data_dir)
             .await
             .with_context(|| format!("cannot open the database in {}", cli.data_dir.display()))?,
@@ -80,17 +87,30 @@ async fn run(cli: Cli) -> Result<()> {
     match &cli.command {
         Command::Serve(args) => serve(&cli, args).await,
         Command::Admin { command } => match command {
-            AdminCommand::CreateUser { email, role, name } => create_user(&cli, email, role, name.as_deref()).await,
+            AdminCommand::CreateUser { email, role, name } => {
+                create_user(&cli, email, role, name.as_deref()).await
+            }
         },
         Command::Import { command } => match command {
             ImportCommand::Vendors(args) => import_vendors(&cli, args).await,
-            ImportCommand::Chpl { file, owner, output } => import_chpl(&cli, file, owner, output.as_deref()).await,
+            ImportCommand::Chpl {
+                file,
+                owner,
+                output,
+            } => import_chpl(&cli, file, owner, output.as_deref()).await,
         },
         Command::Export { command } => match command {
-            ExportCommand::Vendors { format, output } => export_vendors(&cli, format, output.as_deref()).await,
+            ExportCommand::Vendors { format, output } => {
+                export_vendors(&cli, format, output.as_deref()).await
+            }
         },
         Command::Vendors { command } => match command {
-            VendorsCommand::List { json, tier, search, limit } => list_vendors(&cli, *json, tier.as_deref(), search.as_deref(), *limit).await,
+            VendorsCommand::List {
+                json,
+                tier,
+                search,
+                limit,
+            } => list_vendors(&cli, *json, tier.as_deref(), search.as_deref(), *limit).await,
         },
         Command::Policy { command } => policy(&cli, command).await,
         Command::Bench { command } => bench::run(command).await,
@@ -99,9 +119,13 @@ async fn run(cli: Cli) -> Result<()> {
 
 async fn serve(cli: &Cli, args: &cli::ServeArgs) -> Result<()> {
     let (store, org_id) = start(cli).await?;
-    let policy = mamori_app::policy::current_policy(&store, &org_id).await.context("the stored tiering policy is invalid")?;
+    let policy = mamori_app::policy::current_policy(&store, &org_id)
+        .await
+        .context("the stored tiering policy is invalid")?;
     if args.demo {
-        let added = mamori_app::setup::load_demo(&store, &org_id, &policy).await.context("loading the demo data failed")?;
+        let added = mamori_app::setup::load_demo(&store, &org_id, &policy)
+            .await
+            .context("loading the demo data failed")?;
         if added > 0 {
             tracing::info!(vendors = added, "loaded the demo organisation");
         }
@@ -118,12 +142,15 @@ async fn serve(cli: &Cli, args: &cli::ServeArgs) -> Result<()> {
     let addr = listener.local_addr()?;
     tracing::info!("Mamori is listening on http://{addr}");
     eprintln!("Mamori is running at http://{addr}  (Ctrl-C to stop)");
-    axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
-        .context("the server stopped with an error")?;
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await
+    .context("the server stopped with an error")?;
     Ok(())
 }
 
@@ -131,14 +158,22 @@ async fn create_user(cli: &Cli, email: &str, role: &str, name: Option<&str>) -> 
     let role = Role::parse(role).map_err(anyhow::Error::msg)?;
     mamori_domain::validate_email(email).map_err(|r| anyhow::anyhow!("--email {r}"))?;
     let mut password = String::new();
-    std::io::stdin().read_to_string(&mut password).context("reading the password from standard input")?;
+    std::io::stdin()
+        .read_to_string(&mut password)
+        .context("reading the password from standard input")?;
     let password = password.trim_end_matches(['\n', '\r']).to_string();
     let hash = mamori_app::password::hash_password(&password)?;
     let (store, org_id) = start(cli).await?;
     let user = store
         .create_user(
             &org_id,
-            NewUser { email: email.into(), display_name: name.unwrap_or(email).into(), role, password_hash: Some(hash), locale: None },
+            NewUser {
+                email: email.into(),
+                display_name: name.unwrap_or(email).into(),
+                role,
+                password_hash: Some(hash),
+                locale: None,
+            },
             &cli_actor(),
         )
         .await?;
@@ -151,7 +186,9 @@ fn progress_bar(total: u64) -> ProgressBar {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::new(total);
-    if let Ok(style) = ProgressStyle::with_template("{spinner} {msg} [{bar:40}] {pos}/{len} rows ({per_sec}, {eta})") {
+    if let Ok(style) = ProgressStyle::with_template(
+        "{spinner} {msg} [{bar:40}] {pos}/{len} rows ({per_sec}, {eta})",
+    ) {
         bar.set_style(style.progress_chars("=> "));
     }
     bar
@@ -175,13 +212,20 @@ async fn import_vendors(cli: &Cli, args: &cli::ImportVendorsArgs) -> Result<()> 
             "xlsx" => mamori_formats::inventory::template_xlsx()?,
             other => bail!("unknown template format '{other}': use csv or xlsx"),
         };
-        return write_output(args.output.as_deref(), &bytes, &format!("mamori-vendor-template.{format}"));
+        return write_output(
+            args.output.as_deref(),
+            &bytes,
+            &format!("mamori-vendor-template.{format}"),
+        );
     }
     let Some(file) = &args.file else {
         bail!("name the file to import (or use --template to write the template)");
     };
     let bytes = read_input(file)?;
-    let file_name = file.file_name().map(|f| f.to_string_lossy().to_string()).unwrap_or_else(|| "stdin".into());
+    let file_name = file
+        .file_name()
+        .map(|f| f.to_string_lossy().to_string())
+        .unwrap_or_else(|| "stdin".into());
     let (store, org_id) = start(cli).await?;
     let policy = mamori_app::policy::current_policy(&store, &org_id).await?;
     let bar = progress_bar(0);
@@ -192,8 +236,23 @@ async fn import_vendors(cli: &Cli, args: &cli::ImportVendorsArgs) -> Result<()> 
         progress_bar.set_position(p.done as u64);
     };
     let started = Instant::now();
-    let options = ImportOptions { skip_invalid: args.skip_invalid, dry_run: args.dry_run };
-    let result = mamori_app::vendors::import_file(&store, &org_id, &policy, &file_name, &bytes, options, &cli_actor(), &progress).await;
+    let options = ImportOptions {
+        skip_invalid: args.skip_invalid,
+        dry_run: args.dry_run,
+    };
+    let result = mamori_app::vendors::import_file(
+        &store,
+        &org_id,
+        &policy,
+        mamori_app::vendors::Upload {
+            file_name: &file_name,
+            bytes: &bytes,
+            options,
+        },
+        &cli_actor(),
+        &progress,
+    )
+    .await;
     bar.finish_and_clear();
     let display = file.display().to_string();
     match result {
@@ -223,28 +282,54 @@ async fn import_vendors(cli: &Cli, args: &cli::ImportVendorsArgs) -> Result<()> 
 async fn import_chpl(cli: &Cli, file: &Path, owner: &str, output: Option<&Path>) -> Result<()> {
     mamori_domain::validate_email(owner).map_err(|r| anyhow::anyhow!("--owner {r}"))?;
     let bytes = read_input(file)?;
-    let csv = mamori_formats::chpl_to_inventory_csv(&bytes, owner).with_context(|| format!("{} is not a CHPL product list", file.display()))?;
+    let csv = mamori_formats::chpl_to_inventory_csv(&bytes, owner)
+        .with_context(|| format!("{} is not a CHPL product list", file.display()))?;
     if let Some(out) = output {
         return write_output(Some(out), &csv, "");
     }
-    let args = cli::ImportVendorsArgs { file: None, template: false, format: None, output: None, skip_invalid: false, dry_run: false };
+    let args = cli::ImportVendorsArgs {
+        file: None,
+        template: false,
+        format: None,
+        output: None,
+        skip_invalid: false,
+        dry_run: false,
+    };
     let tmp = std::env::temp_dir().join(format!("mamori-chpl-{}.csv", std::process::id()));
     std::fs::write(&tmp, &csv).with_context(|| format!("cannot write {}", tmp.display()))?;
-    let result = import_vendors(cli, &cli::ImportVendorsArgs { file: Some(tmp.clone()), ..args }).await;
+    let result = import_vendors(
+        cli,
+        &cli::ImportVendorsArgs {
+            file: Some(tmp.clone()),
+            ..args
+        },
+    )
+    .await;
     let _ = std::fs::remove_file(&tmp);
     result
 }
 
 async fn export_vendors(cli: &Cli, format: &str, output: Option<&Path>) -> Result<()> {
-    let format = ExportFormat::parse(format).with_context(|| format!("unknown format '{format}': use csv, xlsx or json"))?;
+    let format = ExportFormat::parse(format)
+        .with_context(|| format!("unknown format '{format}': use csv, xlsx or json"))?;
     let (store, org_id) = start(cli).await?;
-    let bytes = mamori_app::vendors::export_vendors(&store, &org_id, &VendorScope::All, format).await?;
+    let bytes =
+        mamori_app::vendors::export_vendors(&store, &org_id, &VendorScope::All, format).await?;
     write_output(output, &bytes, "")
 }
 
-async fn list_vendors(cli: &Cli, json: bool, tier: Option<&str>, search: Option<&str>, limit: u32) -> Result<()> {
+async fn list_vendors(
+    cli: &Cli,
+    json: bool,
+    tier: Option<&str>,
+    search: Option<&str>,
+    limit: u32,
+) -> Result<()> {
     let (store, org_id) = start(cli).await?;
-    let tier = tier.map(mamori_domain::Tier::parse).transpose().map_err(anyhow::Error::msg)?;
+    let tier = tier
+        .map(mamori_domain::Tier::parse)
+        .transpose()
+        .map_err(anyhow::Error::msg)?;
     let mut query = VendorListQuery {
         tier,
         search: search.map(str::to_string),
@@ -256,7 +341,9 @@ async fn list_vendors(cli: &Cli, json: bool, tier: Option<&str>, search: Option<
     };
     let mut all = Vec::new();
     loop {
-        let page = store.list_vendors(&org_id, &query, &VendorScope::All).await?;
+        let page = store
+            .list_vendors(&org_id, &query, &VendorScope::All)
+            .await?;
         let done = page.vendors.is_empty() || all.len() + page.vendors.len() >= page.total as usize;
         all.extend(page.vendors);
         if done || (limit > 0 && all.len() >= limit as usize) {
@@ -283,9 +370,17 @@ async fn list_vendors(cli: &Cli, json: bool, tier: Option<&str>, search: Option<
         println!("{}", serde_json::to_string_pretty(&out)?);
     } else {
         let mut out = std::io::stdout().lock();
-        writeln!(out, "{:<9} {:>5}  {:<16} {:<12} NAME", "TIER", "SCORE", "TYPE", "STATUS")?;
+        writeln!(
+            out,
+            "{:<9} {:>5}  {:<16} {:<12} NAME",
+            "TIER", "SCORE", "TYPE", "STATUS"
+        )?;
         for v in &all {
-            writeln!(out, "{:<9} {:>5}  {:<16} {:<12} {}", v.tier, v.score_max, v.vendor_type, v.status, v.legal_name)?;
+            writeln!(
+                out,
+                "{:<9} {:>5}  {:<16} {:<12} {}",
+                v.tier, v.score_max, v.vendor_type, v.status, v.legal_name
+            )?;
         }
     }
     Ok(())
@@ -294,17 +389,28 @@ async fn list_vendors(cli: &Cli, json: bool, tier: Option<&str>, search: Option<
 async fn policy(cli: &Cli, command: &PolicyCommand) -> Result<()> {
     match command {
         PolicyCommand::Check { file } => {
-            let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
-            let policy = TieringPolicy::from_toml(&text).with_context(|| format!("{} is not a valid tiering policy", file.display()))?;
-            println!("{}: valid tiering policy {} ({} factors, {} floors)", file.display(), policy.version, policy.factors.len(), policy.floors.len());
+            let text = std::fs::read_to_string(file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            let policy = TieringPolicy::from_toml(&text)
+                .with_context(|| format!("{} is not a valid tiering policy", file.display()))?;
+            println!(
+                "{}: valid tiering policy {} ({} factors, {} floors)",
+                file.display(),
+                policy.version,
+                policy.factors.len(),
+                policy.floors.len()
+            );
             Ok(())
         }
         PolicyCommand::Apply { file } => {
-            let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
-            TieringPolicy::from_toml(&text).with_context(|| format!("{} is not a valid tiering policy", file.display()))?;
+            let text = std::fs::read_to_string(file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            TieringPolicy::from_toml(&text)
+                .with_context(|| format!("{} is not a valid tiering policy", file.display()))?;
             let (store, org_id) = start(cli).await?;
             let started = Instant::now();
-            let (policy, outcome) = mamori_app::policy::apply_policy(&store, &org_id, &text, &cli_actor()).await?;
+            let (policy, outcome) =
+                mamori_app::policy::apply_policy(&store, &org_id, &text, &cli_actor()).await?;
             println!(
                 "applied {}: {} vendors re-tiered, {} tier changes, in {:.2} s",
                 policy.version,
@@ -328,7 +434,9 @@ async fn policy(cli: &Cli, command: &PolicyCommand) -> Result<()> {
 fn read_input(path: &Path) -> Result<Vec<u8>> {
     if path.as_os_str() == "-" {
         let mut buf = Vec::new();
-        std::io::stdin().read_to_end(&mut buf).context("reading standard input")?;
+        std::io::stdin()
+            .read_to_end(&mut buf)
+            .context("reading standard input")?;
         return Ok(buf);
     }
     std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
@@ -337,15 +445,19 @@ fn read_input(path: &Path) -> Result<Vec<u8>> {
 fn write_output(output: Option<&Path>, bytes: &[u8], default_name: &str) -> Result<()> {
     match output {
         Some(path) if path.as_os_str() != "-" => {
-            std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
+            std::fs::write(path, bytes)
+                .with_context(|| format!("cannot write {}", path.display()))?;
             eprintln!("wrote {} ({} bytes)", path.display(), bytes.len());
         }
         _ if !default_name.is_empty() && output.is_none() => {
             let path = PathBuf::from(default_name);
-            std::fs::write(&path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
+            std::fs::write(&path, bytes)
+                .with_context(|| format!("cannot write {}", path.display()))?;
             eprintln!("wrote {} ({} bytes)", path.display(), bytes.len());
         }
-        _ => std::io::stdout().write_all(bytes).context("writing standard output")?,
+        _ => std::io::stdout()
+            .write_all(bytes)
+            .context("writing standard output")?,
     }
     Ok(())
 }

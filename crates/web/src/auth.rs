@@ -97,7 +97,13 @@ pub fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .map(|(_, v)| v)
 }
 
-pub fn set_cookie(name: &str, value: &str, max_age_secs: i64, secure: bool, http_only: bool) -> String {
+pub fn set_cookie(
+    name: &str,
+    value: &str,
+    max_age_secs: i64,
+    secure: bool,
+    http_only: bool,
+) -> String {
     format!(
         "{name}={value}; Path=/; Max-Age={max_age_secs}; SameSite=Strict{}{}",
         if http_only { "; HttpOnly" } else { "" },
@@ -211,7 +217,11 @@ pub async fn authorize(permission: Permission, req: Request, next: Next) -> Resp
         if api {
             return json_refusal(StatusCode::FORBIDDEN, "your role does not allow this");
         }
-        let locale = req.extensions().get::<RequestLocale>().map(|l| l.0).unwrap_or_default();
+        let locale = req
+            .extensions()
+            .get::<RequestLocale>()
+            .map(|l| l.0)
+            .unwrap_or_default();
         return crate::pages::forbidden_page(locale);
     }
     let writes = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
@@ -245,11 +255,19 @@ async fn check_csrf(req: Request, expected: &str) -> Result<Request, Response> {
             .into_response()
     };
     if let Some(given) = req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok()) {
-        return if constant_time_eq(given, expected) { Ok(req) } else { Err(refuse()) };
+        return if constant_time_eq(given, expected) {
+            Ok(req)
+        } else {
+            Err(refuse())
+        };
     }
     if let Some(query) = req.uri().query() {
         if let Some(given) = form_field(query.as_bytes(), CSRF_FIELD) {
-            return if constant_time_eq(&given, expected) { Ok(req) } else { Err(refuse()) };
+            return if constant_time_eq(&given, expected) {
+                Ok(req)
+            } else {
+                Err(refuse())
+            };
         }
     }
     let is_form = req
@@ -265,7 +283,9 @@ async fn check_csrf(req: Request, expected: &str) -> Result<Request, Response> {
         .await
         .map_err(|_| (StatusCode::PAYLOAD_TOO_LARGE, "form too large").into_response())?;
     match form_field(&bytes, CSRF_FIELD) {
-        Some(given) if constant_time_eq(&given, expected) => Ok(Request::from_parts(parts, Body::from(bytes))),
+        Some(given) if constant_time_eq(&given, expected) => {
+            Ok(Request::from_parts(parts, Body::from(bytes)))
+        }
         _ => Err(refuse()),
     }
 }
@@ -291,7 +311,9 @@ pub fn urlencode(raw: &str) -> String {
     let mut out = String::with_capacity(raw.len());
     for b in raw.bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => out.push(b as char),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                out.push(b as char)
+            }
             _ => out.push_str(&format!("%{b:02X}")),
         }
     }
@@ -312,9 +334,15 @@ pub const MAX_FAILURES_PER_ADDRESS: usize = 20;
 impl LoginLimiter {
     fn keys(email: &str, addr: Option<SocketAddr>) -> [(String, usize); 2] {
         [
-            (format!("email:{}", email.trim().to_lowercase()), MAX_FAILURES_PER_EMAIL),
             (
-                format!("addr:{}", addr.map(|a| a.ip().to_string()).unwrap_or_default()),
+                format!("email:{}", email.trim().to_lowercase()),
+                MAX_FAILURES_PER_EMAIL,
+            ),
+            (
+                format!(
+                    "addr:{}",
+                    addr.map(|a| a.ip().to_string()).unwrap_or_default()
+                ),
                 MAX_FAILURES_PER_ADDRESS,
             ),
         ]
@@ -326,12 +354,20 @@ impl LoginLimiter {
         let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
         for (key, limit) in Self::keys(email, addr) {
             if let Some(list) = map.get_mut(&key) {
-                while list.front().is_some_and(|t| now.duration_since(*t) > LOGIN_WINDOW) {
+                while list
+                    .front()
+                    .is_some_and(|t| now.duration_since(*t) > LOGIN_WINDOW)
+                {
                     list.pop_front();
                 }
                 if list.len() >= limit {
                     let oldest = list.front().copied().unwrap_or(now);
-                    return Some(LOGIN_WINDOW.saturating_sub(now.duration_since(oldest)).as_secs().max(1));
+                    return Some(
+                        LOGIN_WINDOW
+                            .saturating_sub(now.duration_since(oldest))
+                            .as_secs()
+                            .max(1),
+                    );
                 }
             }
         }

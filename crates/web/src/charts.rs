@@ -34,7 +34,11 @@ const CHART_HEIGHT: u32 = 180;
 const LABEL_SPACE: u32 = 34;
 const TOP_SPACE: u32 = 18;
 
-pub fn bar_chart(title: String, items: Vec<BarInput>, value_text: impl Fn(i64) -> String) -> BarChart {
+pub fn bar_chart(
+    title: String,
+    items: Vec<BarInput>,
+    value_text: impl Fn(i64) -> String,
+) -> BarChart {
     let slot = 64u32;
     let width = (items.len() as u32 * slot).max(slot) + 16;
     let max = items.iter().map(|i| i.value).max().unwrap_or(0).max(1);
@@ -100,7 +104,11 @@ pub struct StackedInput {
     pub parts: Vec<(i64, &'static str, String)>,
 }
 
-pub fn stacked_chart(title: String, rows: Vec<StackedInput>, legend: Vec<(String, &'static str)>) -> StackedChart {
+pub fn stacked_chart(
+    title: String,
+    rows: Vec<StackedInput>,
+    legend: Vec<(String, &'static str)>,
+) -> StackedChart {
     let label_width = 130u32;
     let plot = 360u32;
     let row_height = 24u32;
@@ -120,13 +128,25 @@ pub fn stacked_chart(title: String, rows: Vec<StackedInput>, legend: Vec<(String
                 .parts
                 .into_iter()
                 .map(|(value, class, title)| {
-                    let width = ((value.max(0) as f64 / total_max as f64) * f64::from(plot)).round() as u32;
-                    let seg = Segment { x, width, class, value, title: format!("{title}: {value}") };
+                    let width =
+                        ((value.max(0) as f64 / total_max as f64) * f64::from(plot)).round() as u32;
+                    let seg = Segment {
+                        x,
+                        width,
+                        class,
+                        value,
+                        title: format!("{title}: {value}"),
+                    };
                     x += width;
                     seg
                 })
                 .collect();
-            StackedRow { label: row.label, y, text_y: y + 14, segments }
+            StackedRow {
+                label: row.label,
+                y,
+                text_y: y + 14,
+                segments,
+            }
         })
         .collect();
     let legend_y = 8 + rows_out.len() as u32 * row_height + 14;
@@ -164,9 +184,24 @@ mod tests {
         let chart = bar_chart(
             "t".into(),
             vec![
-                BarInput { label: "a".into(), value: 10, class: "x", href: String::new() },
-                BarInput { label: "b".into(), value: 0, class: "x", href: String::new() },
-                BarInput { label: "c".into(), value: 5, class: "x", href: String::new() },
+                BarInput {
+                    label: "a".into(),
+                    value: 10,
+                    class: "x",
+                    href: String::new(),
+                },
+                BarInput {
+                    label: "b".into(),
+                    value: 0,
+                    class: "x",
+                    href: String::new(),
+                },
+                BarInput {
+                    label: "c".into(),
+                    value: 5,
+                    class: "x",
+                    href: String::new(),
+                },
             ],
             |v| v.to_string(),
         );
@@ -179,7 +214,10 @@ mod tests {
     fn stacked_segments_are_contiguous() {
         let chart = stacked_chart(
             "t".into(),
-            vec![StackedInput { label: "r".into(), parts: vec![(3, "a", "A".into()), (1, "b", "B".into())] }],
+            vec![StackedInput {
+                label: "r".into(),
+                parts: vec![(3, "a", "A".into()), (1, "b", "B".into())],
+            }],
             vec![],
         );
         let s = &chart.rows[0].segments;

@@ -30,7 +30,9 @@ impl WebError {
 
     pub fn public_message(&self) -> String {
         match self {
-            WebError::BadRequest(m) | WebError::Conflict(m) | WebError::Unprocessable(m, _) => m.clone(),
+            WebError::BadRequest(m) | WebError::Conflict(m) | WebError::Unprocessable(m, _) => {
+                m.clone()
+            }
             WebError::NotFound => "not found".into(),
             WebError::Internal(_) => "internal error; the details are in the server log".into(),
         }
@@ -52,14 +54,22 @@ impl From<AppError> for WebError {
         match e {
             AppError::Store(s) => s.into(),
             AppError::Invalid(fields) => WebError::Unprocessable(
-                fields.iter().map(|f| f.to_string()).collect::<Vec<_>>().join("; "),
+                fields
+                    .iter()
+                    .map(|f| f.to_string())
+                    .collect::<Vec<_>>()
+                    .join("; "),
                 fields,
             ),
             AppError::Inventory(e) => WebError::BadRequest(e.to_string()),
             AppError::RowsRejected(rows) => WebError::Unprocessable(
                 format!(
                     "the import was rejected; nothing was changed: {}",
-                    rows.iter().take(20).map(|r| r.to_string()).collect::<Vec<_>>().join("; ")
+                    rows.iter()
+                        .take(20)
+                        .map(|r| r.to_string())
+                        .collect::<Vec<_>>()
+                        .join("; ")
                 ),
                 Vec::new(),
             ),

@@ -22,7 +22,12 @@ impl Locale {
     }
 
     pub fn parse(raw: &str) -> Option<Locale> {
-        let lang = raw.trim().split(['-', '_']).next().unwrap_or("").to_ascii_lowercase();
+        let lang = raw
+            .trim()
+            .split(['-', '_'])
+            .next()
+            .unwrap_or("")
+            .to_ascii_lowercase();
         match lang.as_str() {
             "en" => Some(Locale::En),
             "ja" => Some(Locale::Ja),
@@ -37,7 +42,11 @@ impl Locale {
             let mut pieces = part.split(';');
             let tag = pieces.next().unwrap_or("");
             let q = pieces
-                .find_map(|p| p.trim().strip_prefix("q=").and_then(|v| v.parse::<f32>().ok()))
+                .find_map(|p| {
+                    p.trim()
+                        .strip_prefix("q=")
+                        .and_then(|v| v.parse::<f32>().ok())
+                })
                 .unwrap_or(1.0);
             if let Some(locale) = Locale::parse(tag) {
                 if best.is_none_or(|(bq, _)| q > bq) {
@@ -63,7 +72,8 @@ pub const CATALOG_TOML: &str = include_str!("../i18n/catalog.toml");
 
 impl Catalog {
     pub fn builtin() -> Self {
-        Self::parse(CATALOG_TOML).unwrap_or_else(|e| panic!("the translation catalog is invalid: {e}"))
+        Self::parse(CATALOG_TOML)
+            .unwrap_or_else(|e| panic!("the translation catalog is invalid: {e}"))
     }
 
     pub fn parse(text: &str) -> Result<Self, String> {
@@ -140,7 +150,7 @@ impl Tr {
             out.push('-');
         }
         for (i, c) in digits.chars().enumerate() {
-            if i > 0 && (digits.len() - i) % 3 == 0 {
+            if i > 0 && (digits.len() - i).is_multiple_of(3) {
                 out.push(',');
             }
             out.push(c);
@@ -172,15 +182,25 @@ mod tests {
 
     #[test]
     fn accept_language_picks_the_best_supported() {
-        assert_eq!(Locale::from_accept_language("ja,en-US;q=0.9"), Some(Locale::Ja));
-        assert_eq!(Locale::from_accept_language("fr, en;q=0.5, ja;q=0.7"), Some(Locale::Ja));
+        assert_eq!(
+            Locale::from_accept_language("ja,en-US;q=0.9"),
+            Some(Locale::Ja)
+        );
+        assert_eq!(
+            Locale::from_accept_language("fr, en;q=0.5, ja;q=0.7"),
+            Some(Locale::Ja)
+        );
         assert_eq!(Locale::from_accept_language("fr"), None);
     }
 
     #[test]
     fn every_entry_has_both_languages() {
         let catalog = Catalog::builtin();
-        assert!(catalog.is_complete().is_empty(), "{:?}", catalog.is_complete());
+        assert!(
+            catalog.is_complete().is_empty(),
+            "{:?}",
+            catalog.is_complete()
+        );
     }
 
     #[test]
@@ -188,6 +208,9 @@ mod tests {
         let tr = Tr::new(std::sync::Arc::new(Catalog::builtin()), Locale::Ja);
         assert_eq!(tr.number(1234567), "1,234,567");
         assert_eq!(tr.number(-5), "-5");
-        assert_eq!(tr.datetime("2026-12-03T16:05:00.000000Z"), "2026年12月03日 16:05 UTC");
+        assert_eq!(
+            tr.datetime("2026-12-03T16:05:00.000000Z"),
+            "2026年12月03日 16:05 UTC"
+        );
     }
 }

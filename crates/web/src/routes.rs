@@ -28,7 +28,13 @@ struct Routes {
 }
 
 impl Routes {
-    fn add<H, T>(mut self, method: Method, path: &'static str, permission: Permission, handler: H) -> Self
+    fn add<H, T>(
+        mut self,
+        method: Method,
+        path: &'static str,
+        permission: Permission,
+        handler: H,
+    ) -> Self
     where
         H: Handler<T, AppState>,
         T: 'static,
@@ -68,54 +74,214 @@ fn table() -> Routes {
     .add(get.clone(), "/static/{file}", Public, pages::static_file)
     .add(get.clone(), "/login", Public, pages::session::login_form)
     .add(post.clone(), "/login", Public, pages::session::login_submit)
-    .add(get.clone(), "/lang/{code}", Public, pages::session::set_language)
+    .add(
+        get.clone(),
+        "/lang/{code}",
+        Public,
+        pages::session::set_language,
+    )
     .add(get.clone(), "/api/openapi.json", Public, api::openapi_json)
     // Pages.
     .add(post.clone(), "/logout", SignedIn, pages::session::logout)
     .add(get.clone(), "/", DashboardView, pages::dashboard::dashboard)
     .add(get.clone(), "/vendors", VendorRead, pages::vendors::list)
-    .add(post.clone(), "/vendors", VendorWrite, pages::vendors::create)
-    .add(get.clone(), "/vendors/new", VendorWrite, pages::vendors::new_form)
-    .add(get.clone(), "/vendors/export", VendorExport, pages::vendors::export)
-    .add(get.clone(), "/vendors/import", VendorImport, pages::import::form)
-    .add(post.clone(), "/vendors/import", VendorImport, pages::import::submit)
-    .add(get.clone(), "/vendors/import/template/{format}", VendorImport, pages::import::template)
-    .add(get.clone(), "/imports/{id}", VendorImport, pages::import::status)
-    .add(get.clone(), "/vendors/{id}", VendorRead, pages::vendors::show)
-    .add(post.clone(), "/vendors/{id}", VendorWrite, pages::vendors::update)
-    .add(get.clone(), "/vendors/{id}/edit", VendorWrite, pages::vendors::edit_form)
+    .add(
+        post.clone(),
+        "/vendors",
+        VendorWrite,
+        pages::vendors::create,
+    )
+    .add(
+        get.clone(),
+        "/vendors/new",
+        VendorWrite,
+        pages::vendors::new_form,
+    )
+    .add(
+        get.clone(),
+        "/vendors/export",
+        VendorExport,
+        pages::vendors::export,
+    )
+    .add(
+        get.clone(),
+        "/vendors/import",
+        VendorImport,
+        pages::import::form,
+    )
+    .add(
+        post.clone(),
+        "/vendors/import",
+        VendorImport,
+        pages::import::submit,
+    )
+    .add(
+        get.clone(),
+        "/vendors/import/template/{format}",
+        VendorImport,
+        pages::import::template,
+    )
+    .add(
+        get.clone(),
+        "/imports/{id}",
+        VendorImport,
+        pages::import::status,
+    )
+    .add(
+        get.clone(),
+        "/vendors/{id}",
+        VendorRead,
+        pages::vendors::show,
+    )
+    .add(
+        post.clone(),
+        "/vendors/{id}",
+        VendorWrite,
+        pages::vendors::update,
+    )
+    .add(
+        get.clone(),
+        "/vendors/{id}/edit",
+        VendorWrite,
+        pages::vendors::edit_form,
+    )
     .add(get.clone(), "/policy", PolicyRead, pages::policy::show)
-    .add(get.clone(), "/policy/download", PolicyRead, pages::policy::download)
-    .add(post.clone(), "/policy/check", PolicyManage, pages::policy::check)
-    .add(post.clone(), "/policy/apply", PolicyManage, pages::policy::apply)
+    .add(
+        get.clone(),
+        "/policy/download",
+        PolicyRead,
+        pages::policy::download,
+    )
+    .add(
+        post.clone(),
+        "/policy/check",
+        PolicyManage,
+        pages::policy::check,
+    )
+    .add(
+        post.clone(),
+        "/policy/apply",
+        PolicyManage,
+        pages::policy::apply,
+    )
     .add(get.clone(), "/audit", AuditRead, pages::audit::list)
     .add(get.clone(), "/admin/users", UserManage, pages::admin::users)
-    .add(post.clone(), "/admin/users", UserManage, pages::admin::create_user)
-    .add(post.clone(), "/admin/users/{id}", UserManage, pages::admin::update_user)
+    .add(
+        post.clone(),
+        "/admin/users",
+        UserManage,
+        pages::admin::create_user,
+    )
+    .add(
+        post.clone(),
+        "/admin/users/{id}",
+        UserManage,
+        pages::admin::update_user,
+    )
     .add(get.clone(), "/account", SignedIn, pages::account::show)
-    .add(post.clone(), "/account/language", SignedIn, pages::account::language)
-    .add(post.clone(), "/account/password", SignedIn, pages::account::password)
-    .add(post.clone(), "/account/tokens", TokenManage, pages::account::create_token)
-    .add(post.clone(), "/account/tokens/{id}/revoke", TokenManage, pages::account::revoke_token)
+    .add(
+        post.clone(),
+        "/account/language",
+        SignedIn,
+        pages::account::language,
+    )
+    .add(
+        post.clone(),
+        "/account/password",
+        SignedIn,
+        pages::account::password,
+    )
+    .add(
+        post.clone(),
+        "/account/tokens",
+        TokenManage,
+        pages::account::create_token,
+    )
+    .add(
+        post.clone(),
+        "/account/tokens/{id}/revoke",
+        TokenManage,
+        pages::account::revoke_token,
+    )
     // JSON API.
     .add(get.clone(), "/api/v1/me", SignedIn, api::me)
-    .add(get.clone(), "/api/v1/dashboard", DashboardView, api::dashboard)
-    .add(get.clone(), "/api/v1/vendors", VendorRead, api::list_vendors)
-    .add(post.clone(), "/api/v1/vendors", VendorWrite, api::create_vendor)
-    .add(post.clone(), "/api/v1/vendors/import", VendorImport, api::import_vendors)
-    .add(get.clone(), "/api/v1/vendors/export", VendorExport, api::export_vendors)
-    .add(get.clone(), "/api/v1/vendors/{id}", VendorRead, api::get_vendor)
-    .add(put.clone(), "/api/v1/vendors/{id}", VendorWrite, api::update_vendor)
-    .add(get.clone(), "/api/v1/vendors/{id}/risk", VendorRead, api::vendor_risk)
+    .add(
+        get.clone(),
+        "/api/v1/dashboard",
+        DashboardView,
+        api::dashboard,
+    )
+    .add(
+        get.clone(),
+        "/api/v1/vendors",
+        VendorRead,
+        api::list_vendors,
+    )
+    .add(
+        post.clone(),
+        "/api/v1/vendors",
+        VendorWrite,
+        api::create_vendor,
+    )
+    .add(
+        post.clone(),
+        "/api/v1/vendors/import",
+        VendorImport,
+        api::import_vendors,
+    )
+    .add(
+        get.clone(),
+        "/api/v1/vendors/export",
+        VendorExport,
+        api::export_vendors,
+    )
+    .add(
+        get.clone(),
+        "/api/v1/vendors/{id}",
+        VendorRead,
+        api::get_vendor,
+    )
+    .add(
+        put.clone(),
+        "/api/v1/vendors/{id}",
+        VendorWrite,
+        api::update_vendor,
+    )
+    .add(
+        get.clone(),
+        "/api/v1/vendors/{id}/risk",
+        VendorRead,
+        api::vendor_risk,
+    )
     .add(get.clone(), "/api/v1/policy", PolicyRead, api::get_policy)
-    .add(post.clone(), "/api/v1/policy/check", PolicyManage, api::check_policy)
-    .add(post.clone(), "/api/v1/policy/apply", PolicyManage, api::apply_policy)
+    .add(
+        post.clone(),
+        "/api/v1/policy/check",
+        PolicyManage,
+        api::check_policy,
+    )
+    .add(
+        post.clone(),
+        "/api/v1/policy/apply",
+        PolicyManage,
+        api::apply_policy,
+    )
     .add(get.clone(), "/api/v1/audit", AuditRead, api::audit)
     .add(get.clone(), "/api/v1/users", UserManage, api::list_users)
     .add(post.clone(), "/api/v1/users", UserManage, api::create_user)
     .add(get.clone(), "/api/v1/tokens", TokenManage, api::list_tokens)
-    .add(post.clone(), "/api/v1/tokens", TokenManage, api::create_token)
-    .add(delete, "/api/v1/tokens/{id}", TokenManage, api::revoke_token)
+    .add(
+        post.clone(),
+        "/api/v1/tokens",
+        TokenManage,
+        api::create_token,
+    )
+    .add(
+        delete,
+        "/api/v1/tokens/{id}",
+        TokenManage,
+        api::revoke_token,
+    )
 }
 
 /// The route table, for tests and documentation.
@@ -130,6 +296,9 @@ pub fn build_router(state: AppState) -> Router {
         .router
         .fallback(pages::not_found)
         .layer(DefaultBodyLimit::max(limit))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), authenticate))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            authenticate,
+        ))
         .with_state(state)
 }

@@ -40,6 +40,8 @@ pub struct AppState {
     pub catalog: Arc<Catalog>,
     pub limiter: Arc<LoginLimiter>,
     pub imports: Arc<ImportJobs>,
+    /// The organisation's display name, read once.
+    pub org_name: Arc<std::sync::OnceLock<String>>,
 }
 
 impl AppState {
@@ -52,6 +54,17 @@ impl AppState {
             catalog: Arc::new(Catalog::builtin()),
             limiter: Arc::new(LoginLimiter::default()),
             imports: Arc::new(ImportJobs::default()),
+            org_name: Arc::new(std::sync::OnceLock::new()),
+        }
+    }
+
+    pub async fn org_name(&self) -> String {
+        if let Some(name) = self.org_name.get() {
+            return name.clone();
+        }
+        match self.store.organisation_name(&self.org_id).await {
+            Ok(name) => self.org_name.get_or_init(|| name).clone(),
+            Err(_) => String::new(),
         }
     }
 

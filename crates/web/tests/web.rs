@@ -30,7 +30,11 @@ struct Browser {
 
 async fn spawn_app() -> TestApp {
     let db = fresh_database().await.expect("test database");
-    let org_id = db.store.ensure_organisation("Test Hospital").await.expect("org");
+    let org_id = db
+        .store
+        .ensure_organisation("Test Hospital")
+        .await
+        .expect("org");
     let hash = mamori_app::password::hash_password(PASSWORD).expect("hash");
     for role in Role::ALL {
         db.store
@@ -48,16 +52,30 @@ async fn spawn_app() -> TestApp {
             .await
             .expect("user");
     }
-    let state = AppState::new(db.store.clone(), org_id, TieringPolicy::builtin(), WebConfig::default());
+    let state = AppState::new(
+        db.store.clone(),
+        org_id,
+        TieringPolicy::builtin(),
+        WebConfig::default(),
+    );
     let app = build_router(state.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let addr = listener.local_addr().expect("addr");
     tokio::spawn(async move {
-        let _ = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await;
+        let _ = axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await;
     });
     TestApp {
         base: format!("http://{addr}"),
-        client: reqwest::Client::builder().redirect(Policy::none()).build().expect("client"),
+        client: reqwest::Client::builder()
+            .redirect(Policy::none())
+            .build()
+            .expect("client"),
         _db: db,
         state,
     }
@@ -86,38 +104,84 @@ impl TestApp {
     }
 
     async fn try_login(&self, email: &str, password: &str) -> reqwest::Response {
-        let page = self.client.get(self.url("/login")).send().await.expect("login page");
+        let page = self
+            .client
+            .get(self.url("/login"))
+            .send()
+            .await
+            .expect("login page");
         let login_cookie = cookie_from(&page, "mamori_login_csrf").expect("login csrf cookie");
         let html = page.text().await.expect("html");
         let csrf = hidden_field(&html, "csrf").expect("csrf field");
         self.client
             .post(self.url("/login"))
             .header(COOKIE, login_cookie)
-            .form(&[("email", email), ("password", password), ("csrf", &csrf), ("next", "/")])
+            .form(&[
+                ("email", email),
+                ("password", password),
+                ("csrf", &csrf),
+                ("next", "/"),
+            ])
             .send()
             .await
             .expect("login post")
     }
 
     async fn login(&self, role: Role) -> Browser {
-        let resp = self.try_login(&format!("{}@hospital.example", role.as_str()), PASSWORD).await;
+        let resp = self
+            .try_login(&format!("{}@hospital.example", role.as_str()), PASSWORD)
+            .await;
         assert_eq!(resp.status(), StatusCode::SEE_OTHER, "sign-in as {role}");
         let cookie = cookie_from(&resp, "mamori_session").expect("session cookie");
-        let set = resp.headers().get_all(SET_COOKIE).iter().map(|v| v.to_str().unwrap_or("").to_string()).collect::<Vec<_>>().join("\n");
-        assert!(set.contains("HttpOnly") && set.contains("SameSite=Strict"), "{set}");
-        let html = self.client.get(self.url("/account")).header(COOKIE, &cookie).send().await.expect("account").text().await.expect("html");
+        let set = resp
+            .headers()
+            .get_all(SET_COOKIE)
+            .iter()
+            .map(|v| v.to_str().unwrap_or("").to_string())
+            .collect::<Vec<_>>()
+            .join("\n");
+        assert!(
+            set.contains("HttpOnly") && set.contains("SameSite=Strict"),
+            "{set}"
+        );
+        let html = self
+            .client
+            .get(self.url("/account"))
+            .header(COOKIE, &cookie)
+            .send()
+            .await
+            .expect("account")
+            .text()
+            .await
+            .expect("html");
         let csrf = hidden_field(&html, "csrf").expect("csrf in page");
         Browser { cookie, csrf }
     }
 
     async fn get(&self, b: &Browser, path: &str) -> reqwest::Response {
-        self.client.get(self.url(path)).header(COOKIE, &b.cookie).send().await.expect("get")
+        self.client
+            .get(self.url(path))
+            .header(COOKIE, &b.cookie)
+            .send()
+            .await
+            .expect("get")
     }
 
-    async fn post_form(&self, b: &Browser, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+    async fn post_form(
+        &self,
+        b: &Browser,
+        path: &str,
+        fields: &[(&str, &str)],
+    ) -> reqwest::Response {
         let mut all: Vec<(&str, &str)> = vec![("csrf", &b.csrf)];
         all.extend_from_slice(fields);
-        self.client.post(self.url(path)).header(COOKIE, &b.cookie).form(&all).send().await.expect("post")
+        self.client
+            .post(self.url(path))
+            .header(COOKIE, &b.cookie)
+            .form(&all)
+            .send()
+            .await
+            .expect("post")
     }
 
     async fn api_token(&self, role: Role) -> String {
@@ -156,17 +220,49 @@ async fn every_route_is_default_deny() {
     for spec in &table {
         let url = app.url(&concrete(spec.path));
         // Without signing in.
-        let resp = app.client.request(spec.method.clone(), &url).send().await.expect("request");
+        let resp = app
+            .client
+            .request(spec.method.clone(), &url)
+            .send()
+            .await
+            .expect("request");
         if spec.permission == Permission::Public {
-            assert_ne!(resp.status(), StatusCode::UNAUTHORIZED, "{} {}", spec.method, spec.path);
+            assert_ne!(
+                resp.status(),
+                StatusCode::UNAUTHORIZED,
+                "{} {}",
+                spec.method,
+                spec.path
+            );
             continue;
         }
         if spec.path.starts_with("/api/") {
-            assert_eq!(resp.status(), StatusCode::UNAUTHORIZED, "{} {} must refuse anonymous callers", spec.method, spec.path);
+            assert_eq!(
+                resp.status(),
+                StatusCode::UNAUTHORIZED,
+                "{} {} must refuse anonymous callers",
+                spec.method,
+                spec.path
+            );
         } else {
-            assert_eq!(resp.status(), StatusCode::SEE_OTHER, "{} {} must send anonymous callers to sign-in", spec.method, spec.path);
-            let location = resp.headers().get(LOCATION).and_then(|v| v.to_str().ok()).unwrap_or("");
-            assert!(location.starts_with("/login"), "{} {} redirected to {location}", spec.method, spec.path);
+            assert_eq!(
+                resp.status(),
+                StatusCode::SEE_OTHER,
+                "{} {} must send anonymous callers to sign-in",
+                spec.method,
+                spec.path
+            );
+            let location = resp
+                .headers()
+                .get(LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            assert!(
+                location.starts_with("/login"),
+                "{} {} redirected to {location}",
+                spec.method,
+                spec.path
+            );
         }
         // Each role without the permission is refused.
         for role in Role::ALL {
@@ -182,7 +278,13 @@ async fn every_route_is_default_deny() {
                 .send()
                 .await
                 .expect("request");
-            assert_eq!(resp.status(), StatusCode::FORBIDDEN, "{role} must be refused {} {}", spec.method, spec.path);
+            assert_eq!(
+                resp.status(),
+                StatusCode::FORBIDDEN,
+                "{role} must be refused {} {}",
+                spec.method,
+                spec.path
+            );
         }
     }
 }
@@ -190,12 +292,30 @@ async fn every_route_is_default_deny() {
 #[tokio::test]
 async fn every_api_route_is_in_the_openapi_document() {
     let app = spawn_app().await;
-    let doc: serde_json::Value = app.client.get(app.url("/api/openapi.json")).send().await.unwrap().json().await.unwrap();
+    let doc: serde_json::Value = app
+        .client
+        .get(app.url("/api/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let paths = doc["paths"].as_object().expect("paths");
-    for spec in route_table().iter().filter(|s| s.path.starts_with("/api/v1/")) {
-        let entry = paths.get(spec.path).unwrap_or_else(|| panic!("{} missing from OpenAPI", spec.path));
+    for spec in route_table()
+        .iter()
+        .filter(|s| s.path.starts_with("/api/v1/"))
+    {
+        let entry = paths
+            .get(spec.path)
+            .unwrap_or_else(|| panic!("{} missing from OpenAPI", spec.path));
         let method = spec.method.as_str().to_lowercase();
-        assert!(entry.get(&method).is_some(), "{} {} missing from OpenAPI", method, spec.path);
+        assert!(
+            entry.get(&method).is_some(),
+            "{} {} missing from OpenAPI",
+            method,
+            spec.path
+        );
     }
     assert!(doc["components"]["schemas"]["VendorInput"].is_object());
 }
@@ -203,20 +323,29 @@ async fn every_api_route_is_in_the_openapi_document() {
 #[tokio::test]
 async fn sign_in_failures_rate_limit_and_sign_out() {
     let app = spawn_app().await;
-    let resp = app.try_login("auditor@hospital.example", "wrong password!").await;
+    let resp = app
+        .try_login("auditor@hospital.example", "wrong password!")
+        .await;
     assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
     assert!(cookie_from(&resp, "mamori_session").is_none());
     for _ in 0..5 {
-        app.try_login("risk_manager@hospital.example", "wrong password!").await;
+        app.try_login("risk_manager@hospital.example", "wrong password!")
+            .await;
     }
     // Even the right password is refused while the account is locked.
-    let resp = app.try_login("risk_manager@hospital.example", PASSWORD).await;
+    let resp = app
+        .try_login("risk_manager@hospital.example", PASSWORD)
+        .await;
     assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
     // A forged sign-in form (no matching cookie) is refused.
     let resp = app
         .client
         .post(app.url("/login"))
-        .form(&[("email", "auditor@hospital.example"), ("password", PASSWORD), ("csrf", "forged")])
+        .form(&[
+            ("email", "auditor@hospital.example"),
+            ("password", PASSWORD),
+            ("csrf", "forged"),
+        ])
         .send()
         .await
         .unwrap();
@@ -227,19 +356,44 @@ async fn sign_in_failures_rate_limit_and_sign_out() {
     let resp = app.post_form(&b, "/logout", &[]).await;
     assert_eq!(resp.status(), StatusCode::SEE_OTHER);
     let after = app.get(&b, "/vendors").await;
-    assert_eq!(after.status(), StatusCode::SEE_OTHER, "the old session cookie no longer works");
+    assert_eq!(
+        after.status(),
+        StatusCode::SEE_OTHER,
+        "the old session cookie no longer works"
+    );
 }
 
 #[tokio::test]
 async fn state_changing_forms_need_the_csrf_token() {
     let app = spawn_app().await;
     let b = app.login(Role::RiskManager).await;
-    let fields = [("legal_name", "Forged Co"), ("vendor_type", "saas"), ("deployment", "public_cloud"), ("tenancy", "multi_tenant"), ("status", "active"), ("owner_email", "o@hospital.example")];
-    let resp = app.client.post(app.url("/vendors")).header(COOKIE, &b.cookie).form(&fields).send().await.unwrap();
+    let fields = [
+        ("legal_name", "Forged Co"),
+        ("vendor_type", "saas"),
+        ("deployment", "public_cloud"),
+        ("tenancy", "multi_tenant"),
+        ("status", "active"),
+        ("owner_email", "o@hospital.example"),
+    ];
+    let resp = app
+        .client
+        .post(app.url("/vendors"))
+        .header(COOKIE, &b.cookie)
+        .form(&fields)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), StatusCode::FORBIDDEN);
     let mut wrong = fields.to_vec();
     wrong.push(("csrf", "0000"));
-    let resp = app.client.post(app.url("/vendors")).header(COOKIE, &b.cookie).form(&wrong).send().await.unwrap();
+    let resp = app
+        .client
+        .post(app.url("/vendors"))
+        .header(COOKIE, &b.cookie)
+        .form(&wrong)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), StatusCode::FORBIDDEN);
     let resp = app.post_form(&b, "/vendors", &fields).await;
     assert_eq!(resp.status(), StatusCode::SEE_OTHER);
@@ -274,26 +428,68 @@ async fn registering_a_phi_vendor_tiers_it_and_counts_it() {
         )
         .await;
     assert_eq!(resp.status(), StatusCode::SEE_OTHER);
-    let location = resp.headers().get(LOCATION).unwrap().to_str().unwrap().to_string();
+    let location = resp
+        .headers()
+        .get(LOCATION)
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
     let html = app.get(&b, &location).await.text().await.unwrap();
     assert!(html.contains("Harbor Lab Systems"));
-    assert!(html.contains("id=\"vendor-tier\">High") || html.contains("id=\"vendor-tier\">Critical"), "tier badge shown");
-    assert!(html.contains("PHI for more than 10,000 patients") || html.contains("patient care"), "explanation shown");
+    assert!(
+        html.contains("id=\"vendor-tier\">High") || html.contains("id=\"vendor-tier\">Critical"),
+        "tier badge shown"
+    );
+    assert!(
+        html.contains("PHI for more than 10,000 patients") || html.contains("patient care"),
+        "explanation shown"
+    );
     let dash = app.get(&b, "/").await.text().await.unwrap();
-    assert!(dash.contains("id=\"total-vendors\">1<"), "dashboard counts the vendor");
+    assert!(
+        dash.contains("id=\"total-vendors\">1<"),
+        "dashboard counts the vendor"
+    );
     assert!(dash.contains("<svg"), "dashboard draws charts");
 
     // The same vendor through the API, with its explanation.
     let id = location.trim_start_matches("/vendors/");
     let token = app.api_token(Role::Auditor).await;
-    let risk: serde_json::Value = app.client.get(app.url(&format!("/api/v1/vendors/{id}/risk"))).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    let risk: serde_json::Value = app
+        .client
+        .get(app.url(&format!("/api/v1/vendors/{id}/risk")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert!(risk["tier"] == "high" || risk["tier"] == "critical");
-    assert!(risk["contributions"].as_array().unwrap().iter().any(|c| c["factor_id"] == "privacy-phi-10k"));
+    assert!(risk["contributions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["factor_id"] == "privacy-phi-10k"));
     assert!(risk["summary"].as_str().unwrap().contains("because"));
 
     // A rejected form keeps what was typed and names the problem.
     let resp = app
-        .post_form(&b, "/vendors", &[("legal_name", "Typo Inc"), ("vendor_type", "saas"), ("deployment", "public_cloud"), ("tenancy", "multi_tenant"), ("status", "active"), ("owner_email", "o@hospital.example"), ("flow_0_class", "phi"), ("flow_0_store", "on"), ("flow_0_records", "lots")])
+        .post_form(
+            &b,
+            "/vendors",
+            &[
+                ("legal_name", "Typo Inc"),
+                ("vendor_type", "saas"),
+                ("deployment", "public_cloud"),
+                ("tenancy", "multi_tenant"),
+                ("status", "active"),
+                ("owner_email", "o@hospital.example"),
+                ("flow_0_class", "phi"),
+                ("flow_0_store", "on"),
+                ("flow_0_records", "lots"),
+            ],
+        )
         .await;
     assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = resp.text().await.unwrap();
@@ -312,29 +508,103 @@ async fn api_tokens_scope_and_owner_visibility() {
             "data_flows": [{"data_class": "personal_data", "actions": ["store"], "record_count": 100}]
         })
     };
-    for (name, who) in [("Owned One", "relationship_owner@hospital.example"), ("Someone Else's", "other@hospital.example")] {
-        let resp = app.client.post(app.url("/api/v1/vendors")).bearer_auth(&manager).json(&vendor(name, who)).send().await.unwrap();
+    for (name, who) in [
+        ("Owned One", "relationship_owner@hospital.example"),
+        ("Someone Else's", "other@hospital.example"),
+    ] {
+        let resp = app
+            .client
+            .post(app.url("/api/v1/vendors"))
+            .bearer_auth(&manager)
+            .json(&vendor(name, who))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(resp.status(), StatusCode::CREATED);
     }
-    let dup = app.client.post(app.url("/api/v1/vendors")).bearer_auth(&manager).json(&vendor("OWNED one", "x@hospital.example")).send().await.unwrap();
+    let dup = app
+        .client
+        .post(app.url("/api/v1/vendors"))
+        .bearer_auth(&manager)
+        .json(&vendor("OWNED one", "x@hospital.example"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(dup.status(), StatusCode::CONFLICT);
-    let bad = app.client.post(app.url("/api/v1/vendors")).bearer_auth(&manager).json(&vendor("", "not-an-email")).send().await.unwrap();
+    let bad = app
+        .client
+        .post(app.url("/api/v1/vendors"))
+        .bearer_auth(&manager)
+        .json(&vendor("", "not-an-email"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
 
-    let list: serde_json::Value = app.client.get(app.url("/api/v1/vendors")).bearer_auth(&owner).send().await.unwrap().json().await.unwrap();
+    let list: serde_json::Value = app
+        .client
+        .get(app.url("/api/v1/vendors"))
+        .bearer_auth(&owner)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(list["total"], 1, "owners see only their vendors");
     assert_eq!(list["vendors"][0]["legal_name"], "Owned One");
-    let all: serde_json::Value = app.client.get(app.url("/api/v1/vendors?sort=name")).bearer_auth(&auditor).send().await.unwrap().json().await.unwrap();
+    let all: serde_json::Value = app
+        .client
+        .get(app.url("/api/v1/vendors?sort=name"))
+        .bearer_auth(&auditor)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(all["total"], 2);
-    let resp = app.client.post(app.url("/api/v1/vendors")).bearer_auth(&auditor).json(&vendor("Nope", "a@hospital.example")).send().await.unwrap();
-    assert_eq!(resp.status(), StatusCode::FORBIDDEN, "auditors change nothing");
+    let resp = app
+        .client
+        .post(app.url("/api/v1/vendors"))
+        .bearer_auth(&auditor)
+        .json(&vendor("Nope", "a@hospital.example"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        resp.status(),
+        StatusCode::FORBIDDEN,
+        "auditors change nothing"
+    );
 
     // A revoked token stops working at once.
-    let tokens: serde_json::Value = app.client.get(app.url("/api/v1/tokens")).bearer_auth(&auditor).send().await.unwrap().json().await.unwrap();
+    let tokens: serde_json::Value = app
+        .client
+        .get(app.url("/api/v1/tokens"))
+        .bearer_auth(&auditor)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let id = tokens[0]["id"].as_str().unwrap();
-    let resp = app.client.delete(app.url(&format!("/api/v1/tokens/{id}"))).bearer_auth(&auditor).send().await.unwrap();
+    let resp = app
+        .client
+        .delete(app.url(&format!("/api/v1/tokens/{id}")))
+        .bearer_auth(&auditor)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), StatusCode::NO_CONTENT);
-    let resp = app.client.get(app.url("/api/v1/vendors")).bearer_auth(&auditor).send().await.unwrap();
+    let resp = app
+        .client
+        .get(app.url("/api/v1/vendors"))
+        .bearer_auth(&auditor)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
 }
 
@@ -345,42 +615,158 @@ async fn api_import_is_all_or_nothing_and_policy_apply_retiers() {
     let good = String::from_utf8(mamori_formats::inventory::template_csv()).unwrap();
     let mut bad = good.clone();
     bad.push_str("\n,Broken Vendor Ltd,,,spaceship,,,,someone@hospital.example,,,,,,,,,,,,-5,,,\n");
-    let resp = app.client.post(app.url("/api/v1/vendors/import?file_name=bad.csv")).bearer_auth(&token).body(bad).send().await.unwrap();
-    assert!(resp.status() == StatusCode::UNPROCESSABLE_ENTITY || resp.status() == StatusCode::BAD_REQUEST, "{}", resp.status());
-    let list: serde_json::Value = app.client.get(app.url("/api/v1/vendors")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    let resp = app
+        .client
+        .post(app.url("/api/v1/vendors/import?file_name=bad.csv"))
+        .bearer_auth(&token)
+        .body(bad)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        resp.status() == StatusCode::UNPROCESSABLE_ENTITY
+            || resp.status() == StatusCode::BAD_REQUEST,
+        "{}",
+        resp.status()
+    );
+    let list: serde_json::Value = app
+        .client
+        .get(app.url("/api/v1/vendors"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(list["total"], 0, "a failed import changes nothing");
 
-    let report: serde_json::Value = app.client.post(app.url("/api/v1/vendors/import?file_name=good.csv")).bearer_auth(&token).body(good.clone()).send().await.unwrap().json().await.unwrap();
+    let report: serde_json::Value = app
+        .client
+        .post(app.url("/api/v1/vendors/import?file_name=good.csv"))
+        .bearer_auth(&token)
+        .body(good.clone())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let created = report["created"].as_u64().unwrap();
     assert!(created >= 1);
-    let again: serde_json::Value = app.client.post(app.url("/api/v1/vendors/import?file_name=good.csv")).bearer_auth(&token).body(good).send().await.unwrap().json().await.unwrap();
+    let again: serde_json::Value = app
+        .client
+        .post(app.url("/api/v1/vendors/import?file_name=good.csv"))
+        .bearer_auth(&token)
+        .body(good)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(again["created"], 0, "re-import creates no duplicates");
 
     let strict = mamori_domain::DEFAULT_POLICY_TOML
-        .replace("bands = { moderate = 25, high = 50, critical = 75 }", "bands = { moderate = 5, high = 10, critical = 15 }")
-        .replace("version = \"2026.12-healthcare-1\"", "version = \"strict-test\"");
-    let check: serde_json::Value = app.client.post(app.url("/api/v1/policy/check")).bearer_auth(&token).body("bands = 3").send().await.unwrap().json().await.unwrap();
+        .replace(
+            "bands = { moderate = 25, high = 50, critical = 75 }",
+            "bands = { moderate = 5, high = 10, critical = 15 }",
+        )
+        .replace(
+            "version = \"2026.12-healthcare-1\"",
+            "version = \"strict-test\"",
+        );
+    let check: serde_json::Value = app
+        .client
+        .post(app.url("/api/v1/policy/check"))
+        .bearer_auth(&token)
+        .body("bands = 3")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(check["valid"], false);
-    let applied: serde_json::Value = app.client.post(app.url("/api/v1/policy/apply")).bearer_auth(&token).body(strict).send().await.unwrap().json().await.unwrap();
+    let applied: serde_json::Value = app
+        .client
+        .post(app.url("/api/v1/policy/apply"))
+        .bearer_auth(&token)
+        .body(strict)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(applied["version"], "strict-test");
     assert_eq!(applied["vendors"].as_u64().unwrap(), created);
     assert_eq!(app.state.policy().await.version, "strict-test");
-    let list: serde_json::Value = app.client.get(app.url("/api/v1/vendors")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
-    assert!(list["vendors"].as_array().unwrap().iter().all(|v| v["policy_version"] == "strict-test"));
-    let audit: serde_json::Value = app.client.get(app.url("/api/v1/audit")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
-    let actions: Vec<&str> = audit["entries"].as_array().unwrap().iter().filter_map(|e| e["action"].as_str()).collect();
-    assert!(actions.contains(&"policy.apply") && actions.contains(&"vendor.import"), "{actions:?}");
+    let list: serde_json::Value = app
+        .client
+        .get(app.url("/api/v1/vendors"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(list["vendors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|v| v["policy_version"] == "strict-test"));
+    let audit: serde_json::Value = app
+        .client
+        .get(app.url("/api/v1/audit"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let actions: Vec<&str> = audit["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["action"].as_str())
+        .collect();
+    assert!(
+        actions.contains(&"policy.apply") && actions.contains(&"vendor.import"),
+        "{actions:?}"
+    );
 }
 
 #[tokio::test]
 async fn pages_speak_japanese_when_asked() {
     let app = spawn_app().await;
     let b = app.login(Role::Administrator).await;
-    let html = app.client.get(app.url("/")).header(COOKIE, &b.cookie).header("accept-language", "ja,en;q=0.5").send().await.unwrap().text().await.unwrap();
+    let html = app
+        .client
+        .get(app.url("/"))
+        .header(COOKIE, &b.cookie)
+        .header("accept-language", "ja,en;q=0.5")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(html.contains("lang=\"ja\"") && html.contains("ダッシュボード"));
     let html = app.get(&b, "/").await.text().await.unwrap();
     assert!(html.contains("lang=\"en\"") && html.contains("Dashboard"));
-    let login = app.client.get(app.url("/login")).header("accept-language", "ja").send().await.unwrap().text().await.unwrap();
+    let login = app
+        .client
+        .get(app.url("/login"))
+        .header("accept-language", "ja")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(login.contains("サインイン"));
 }
 
@@ -389,10 +775,24 @@ async fn security_headers_and_health() {
     let app = spawn_app().await;
     let resp = app.client.get(app.url("/healthz")).send().await.unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
-    let csp = resp.headers().get("content-security-policy").unwrap().to_str().unwrap().to_string();
+    let csp = resp
+        .headers()
+        .get("content-security-policy")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
     assert!(csp.contains("default-src 'self'") && csp.contains("frame-ancestors 'none'"));
-    assert_eq!(resp.headers().get("x-content-type-options").unwrap(), "nosniff");
-    let missing = app.client.get(app.url("/api/v1/nothing-here")).send().await.unwrap();
+    assert_eq!(
+        resp.headers().get("x-content-type-options").unwrap(),
+        "nosniff"
+    );
+    let missing = app
+        .client
+        .get(app.url("/api/v1/nothing-here"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
 }
 
@@ -412,12 +812,19 @@ fn every_translation_key_used_by_templates_exists() {
                 let end = rest.find('"').unwrap();
                 let key = &rest[..end];
                 if marker == "t(\"" {
-                    assert!(keys.contains(key), "{}: unknown translation key {key}", path.display());
+                    assert!(
+                        keys.contains(key),
+                        "{}: unknown translation key {key}",
+                        path.display()
+                    );
                     checked += 1;
                 }
                 rest = &rest[end..];
             }
         }
     }
-    assert!(checked > 100, "only {checked} keys found: the scan is broken");
+    assert!(
+        checked > 100,
+        "only {checked} keys found: the scan is broken"
+    );
 }

@@ -4,7 +4,8 @@ use std::collections::BTreeMap;
 
 use mamori_domain::{
     Connectivity, DataAction, DataClass, DataFlow, Deployment, InherentRisk, LifecycleStatus,
-    RevenueDependency, RiskCategory, Service, Tenancy, TierReason, VendorDraft, VendorSource, VendorType,
+    RevenueDependency, RiskCategory, Service, Tenancy, TierReason, VendorDraft, VendorSource,
+    VendorType,
 };
 use mamori_formats::inventory::RowError;
 use mamori_store::{ApiTokenRecord, UserRecord, VendorRecord, VendorSummary};
@@ -189,7 +190,10 @@ impl VendorInput {
 }
 
 fn score_map(scores: &mamori_domain::CategoryScores) -> BTreeMap<String, u32> {
-    RiskCategory::ALL.iter().map(|c| (c.as_str().to_string(), scores.get(*c))).collect()
+    RiskCategory::ALL
+        .iter()
+        .map(|c| (c.as_str().to_string(), scores.get(*c)))
+        .collect()
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -222,8 +226,15 @@ impl From<&InherentRisk> for RiskOutput {
                 .tier_reasons
                 .iter()
                 .map(|t| match t {
-                    TierReason::Score { tier, category, score, band_starts_at } => {
-                        format!("{category} scores {score}, in the {tier} band (from {band_starts_at})")
+                    TierReason::Score {
+                        tier,
+                        category,
+                        score,
+                        band_starts_at,
+                    } => {
+                        format!(
+                            "{category} scores {score}, in the {tier} band (from {band_starts_at})"
+                        )
                     }
                     TierReason::Floor { tier, reason, .. } => format!("at least {tier}: {reason}"),
                 })
@@ -292,7 +303,11 @@ impl From<&VendorSummary> for VendorSummaryOutput {
             tier: v.tier.as_str().into(),
             scores: score_map(&v.scores),
             top_score: v.score_max,
-            data_classes: v.data_classes.iter().map(|c| c.as_str().to_string()).collect(),
+            data_classes: v
+                .data_classes
+                .iter()
+                .map(|c| c.as_str().to_string())
+                .collect(),
             domains: v.domains.clone(),
             policy_version: v.policy_version.clone(),
             updated_at: v.updated_at.clone(),

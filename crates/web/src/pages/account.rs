@@ -26,8 +26,19 @@ pub struct AccountPage {
     pub error: Option<String>,
 }
 
-async fn account_page(state: &AppState, user: &CurrentUser, locale: Locale, new_token: Option<String>, message: Option<String>, error: Option<String>) -> Response {
-    let tokens = state.store.list_api_tokens(&user.user.id).await.unwrap_or_default();
+async fn account_page(
+    state: &AppState,
+    user: &CurrentUser,
+    locale: Locale,
+    new_token: Option<String>,
+    message: Option<String>,
+    error: Option<String>,
+) -> Response {
+    let tokens = state
+        .store
+        .list_api_tokens(&user.user.id)
+        .await
+        .unwrap_or_default();
     let chrome = Chrome::new(state, Some(user), locale, "account").await;
     let page = AccountPage {
         email: user.user.email.clone(),
@@ -83,17 +94,41 @@ pub async fn password(
     let tr = crate::auth::translator(&state, locale);
     let stored = user.user.password_hash.clone().unwrap_or_default();
     let current = form.current.clone();
-    let ok = tokio::task::spawn_blocking(move || mamori_app::password::verify_password(&stored, &current)).await.unwrap_or(false);
+    let ok = tokio::task::spawn_blocking(move || {
+        mamori_app::password::verify_password(&stored, &current)
+    })
+    .await
+    .unwrap_or(false);
     if !ok {
-        return account_page(&state, &user, locale, None, None, Some(tr.t("account.wrong_password").into())).await;
+        return account_page(
+            &state,
+            &user,
+            locale,
+            None,
+            None,
+            Some(tr.t("account.wrong_password").into()),
+        )
+        .await;
     }
     let new_password = form.new_password.clone();
-    let hash = match tokio::task::spawn_blocking(move || mamori_app::password::hash_password(&new_password)).await {
+    let hash = match tokio::task::spawn_blocking(move || {
+        mamori_app::password::hash_password(&new_password)
+    })
+    .await
+    {
         Ok(Ok(h)) => h,
-        Ok(Err(e)) => return account_page(&state, &user, locale, None, None, Some(e.to_string())).await,
-        Err(e) => return account_page(&state, &user, locale, None, None, Some(e.to_string())).await,
+        Ok(Err(e)) => {
+            return account_page(&state, &user, locale, None, None, Some(e.to_string())).await
+        }
+        Err(e) => {
+            return account_page(&state, &user, locale, None, None, Some(e.to_string())).await
+        }
     };
-    match state.store.set_password_hash(&state.org_id, &user.user.id, &hash, &user.actor()).await {
+    match state
+        .store
+        .set_password_hash(&state.org_id, &user.user.id, &hash, &user.actor())
+        .await
+    {
         // Changing the password ends every session, this one included.
         Ok(()) => Redirect::to("/login").into_response(),
         Err(e) => account_page(&state, &user, locale, None, None, Some(e.to_string())).await,
@@ -108,13 +143,31 @@ pub struct TokenForm {
 
 /// Creates an API token: `mamori_` + 64 hex characters, shown once, stored
 /// as its SHA-256.
-pub async fn issue_token(state: &AppState, user: &CurrentUser, name: &str, days: Option<i64>) -> Result<(String, ApiTokenRecord), mamori_store::StoreError> {
+pub async fn issue_token(
+    state: &AppState,
+    user: &CurrentUser,
+    name: &str,
+    days: Option<i64>,
+) -> Result<(String, ApiTokenRecord), mamori_store::StoreError> {
     let token = format!("mamori_{}", random_token());
-    let expires = days.filter(|d| *d > 0).map(|d| mamori_store::timestamp(chrono::Utc::now() + chrono::Duration::days(d)));
-    let name = if name.trim().is_empty() { "API token" } else { name.trim() };
+    let expires = days
+        .filter(|d| *d > 0)
+        .map(|d| mamori_store::timestamp(chrono::Utc::now() + chrono::Duration::days(d)));
+    let name = if name.trim().is_empty() {
+        "API token"
+    } else {
+        name.trim()
+    };
     let record = state
         .store
-        .create_api_token(&state.org_id, &user.user.id, name, &hash_token(&token), expires.as_deref(), &user.actor())
+        .create_api_token(
+            &state.org_id,
+            &user.user.id,
+            name,
+            &hash_token(&token),
+            expires.as_deref(),
+            &user.actor(),
+        )
         .await?;
     Ok((token, record))
 }
@@ -125,7 +178,10 @@ pub async fn create_token(
     Extension(user): Extension<CurrentUser>,
     Form(form): Form<TokenForm>,
 ) -> Response {
-    let days = form.days.as_deref().and_then(|d| d.trim().parse::<i64>().ok());
+    let days = form
+        .days
+        .as_deref()
+        .and_then(|d| d.trim().parse::<i64>().ok());
     match issue_token(&state, &user, &form.name, days).await {
         Ok((token, _)) => account_page(&state, &user, locale, Some(token), None, None).await,
         Err(e) => account_page(&state, &user, locale, None, None, Some(e.to_string())).await,
@@ -138,7 +194,11 @@ pub async fn revoke_token(
     Extension(user): Extension<CurrentUser>,
     Path(id): Path<String>,
 ) -> Response {
-    match state.store.revoke_api_token(&state.org_id, &user.user.id, &id, &user.actor()).await {
+    match state
+        .store
+        .revoke_api_token(&state.org_id, &user.user.id, &id, &user.actor())
+        .await
+    {
         Ok(()) => Redirect::to("/account").into_response(),
         Err(e) => account_page(&state, &user, locale, None, None, Some(e.to_string())).await,
     }

@@ -29,7 +29,13 @@ fn role_names() -> Vec<&'static str> {
     Role::ALL.iter().map(|r| r.as_str()).collect()
 }
 
-async fn users_page(state: &AppState, user: &CurrentUser, locale: Locale, message: Option<String>, error: Option<String>) -> Response {
+async fn users_page(
+    state: &AppState,
+    user: &CurrentUser,
+    locale: Locale,
+    message: Option<String>,
+    error: Option<String>,
+) -> Response {
     let users = match state.store.list_users(&state.org_id).await {
         Ok(u) => u,
         Err(e) => return error_page(state, Some(user), locale, e.into()).await,
@@ -81,24 +87,61 @@ pub async fn create_user(
         Err(e) => return users_page(&state, &user, locale, None, Some(e.to_string())).await,
     };
     if let Err(reason) = mamori_domain::validate_email(&form.email) {
-        return users_page(&state, &user, locale, None, Some(format!("e-mail {reason}"))).await;
+        return users_page(
+            &state,
+            &user,
+            locale,
+            None,
+            Some(format!("e-mail {reason}")),
+        )
+        .await;
     }
     let password = form.password.clone();
-    let hash = match tokio::task::spawn_blocking(move || mamori_app::password::hash_password(&password)).await {
-        Ok(Ok(h)) => h,
-        Ok(Err(e)) => return users_page(&state, &user, locale, None, Some(e.to_string())).await,
-        Err(e) => return error_page(&state, Some(&user), locale, WebError::Internal(e.to_string())).await,
-    };
+    let hash =
+        match tokio::task::spawn_blocking(move || mamori_app::password::hash_password(&password))
+            .await
+        {
+            Ok(Ok(h)) => h,
+            Ok(Err(e)) => {
+                return users_page(&state, &user, locale, None, Some(e.to_string())).await
+            }
+            Err(e) => {
+                return error_page(
+                    &state,
+                    Some(&user),
+                    locale,
+                    WebError::Internal(e.to_string()),
+                )
+                .await
+            }
+        };
     let new_user = NewUser {
         email: form.email.clone(),
-        display_name: if form.display_name.trim().is_empty() { form.email.clone() } else { form.display_name.trim().to_string() },
+        display_name: if form.display_name.trim().is_empty() {
+            form.email.clone()
+        } else {
+            form.display_name.trim().to_string()
+        },
         role,
         password_hash: Some(hash),
         locale: None,
     };
-    match state.store.create_user(&state.org_id, new_user, &user.actor()).await {
+    match state
+        .store
+        .create_user(&state.org_id, new_user, &user.actor())
+        .await
+    {
         Ok(u) => users_page(&state, &user, locale, Some(u.email), None).await,
-        Err(e) => users_page(&state, &user, locale, None, Some(WebError::from(e).public_message())).await,
+        Err(e) => {
+            users_page(
+                &state,
+                &user,
+                locale,
+                None,
+                Some(WebError::from(e).public_message()),
+            )
+            .await
+        }
     }
 }
 
@@ -123,19 +166,62 @@ pub async fn update_user(
     let active = form.active.is_some();
     if id == user.user.id && (!active || role != Role::Administrator) {
         // Keeps at least the acting administrator able to administer.
-        return users_page(&state, &user, locale, None, Some("you cannot demote or deactivate yourself".into())).await;
+        return users_page(
+            &state,
+            &user,
+            locale,
+            None,
+            Some("you cannot demote or deactivate yourself".into()),
+        )
+        .await;
     }
-    if let Err(e) = state.store.update_user_access(&state.org_id, &id, role, active, &user.actor()).await {
-        return users_page(&state, &user, locale, None, Some(WebError::from(e).public_message())).await;
+    if let Err(e) = state
+        .store
+        .update_user_access(&state.org_id, &id, role, active, &user.actor())
+        .await
+    {
+        return users_page(
+            &state,
+            &user,
+            locale,
+            None,
+            Some(WebError::from(e).public_message()),
+        )
+        .await;
     }
     if let Some(password) = form.password.filter(|p| !p.is_empty()) {
-        let hash = match tokio::task::spawn_blocking(move || mamori_app::password::hash_password(&password)).await {
+        let hash = match tokio::task::spawn_blocking(move || {
+            mamori_app::password::hash_password(&password)
+        })
+        .await
+        {
             Ok(Ok(h)) => h,
-            Ok(Err(e)) => return users_page(&state, &user, locale, None, Some(e.to_string())).await,
-            Err(e) => return error_page(&state, Some(&user), locale, WebError::Internal(e.to_string())).await,
+            Ok(Err(e)) => {
+                return users_page(&state, &user, locale, None, Some(e.to_string())).await
+            }
+            Err(e) => {
+                return error_page(
+                    &state,
+                    Some(&user),
+                    locale,
+                    WebError::Internal(e.to_string()),
+                )
+                .await
+            }
         };
-        if let Err(e) = state.store.set_password_hash(&state.org_id, &id, &hash, &user.actor()).await {
-            return users_page(&state, &user, locale, None, Some(WebError::from(e).public_message())).await;
+        if let Err(e) = state
+            .store
+            .set_password_hash(&state.org_id, &id, &hash, &user.actor())
+            .await
+        {
+            return users_page(
+                &state,
+                &user,
+                locale,
+                None,
+                Some(WebError::from(e).public_message()),
+            )
+            .await;
         }
     }
     Redirect::to("/admin/users").into_response()

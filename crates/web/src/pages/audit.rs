@@ -33,24 +33,47 @@ pub async fn list(
     Query(params): Query<AuditParams>,
 ) -> Response {
     let page_no = params.page.unwrap_or(1).max(1);
-    let page = match state.store.audit_page(&state.org_id, None, page_no, 100).await {
+    let page = match state
+        .store
+        .audit_page(&state.org_id, None, page_no, 100)
+        .await
+    {
         Ok(p) => p,
         Err(e) => return error_page(&state, Some(&user), locale, e.into()).await,
     };
     let chrome = Chrome::new(&state, Some(&user), locale, "audit").await;
     let pages = u32::try_from((page.total + 99) / 100).unwrap_or(1).max(1);
-    let pretty = |v: &Option<serde_json::Value>| v.as_ref().map(|v| serde_json::to_string_pretty(v).unwrap_or_default()).unwrap_or_default();
+    let pretty = |v: &Option<serde_json::Value>| {
+        v.as_ref()
+            .map(|v| serde_json::to_string_pretty(v).unwrap_or_default())
+            .unwrap_or_default()
+    };
     let view = AuditPageView {
         entries: page
             .entries
             .iter()
-            .map(|e| (chrome.tr.datetime(&e.at), e.clone(), pretty(&e.before), pretty(&e.after)))
+            .map(|e| {
+                (
+                    chrome.tr.datetime(&e.at),
+                    e.clone(),
+                    pretty(&e.before),
+                    pretty(&e.after),
+                )
+            })
             .collect(),
         total: chrome.tr.number(page.total),
         page: page_no,
         pages,
-        prev_href: if page_no > 1 { format!("/audit?page={}", page_no - 1) } else { String::new() },
-        next_href: if page_no < pages { format!("/audit?page={}", page_no + 1) } else { String::new() },
+        prev_href: if page_no > 1 {
+            format!("/audit?page={}", page_no - 1)
+        } else {
+            String::new()
+        },
+        next_href: if page_no < pages {
+            format!("/audit?page={}", page_no + 1)
+        } else {
+            String::new()
+        },
         chrome,
     };
     render(&view)

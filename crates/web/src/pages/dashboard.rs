@@ -7,7 +7,9 @@ use mamori_store::{SortKey, VendorListQuery, VendorSummary};
 
 use super::{error_page, render, Chrome};
 use crate::auth::{CurrentUser, RequestLocale};
-use crate::charts::{bar_chart, stacked_chart, tier_class, BarChart, BarInput, StackedChart, StackedInput};
+use crate::charts::{
+    bar_chart, stacked_chart, tier_class, BarChart, BarInput, StackedChart, StackedInput,
+};
 use crate::state::AppState;
 
 #[derive(Template)]
@@ -23,7 +25,13 @@ pub struct DashboardPage {
     pub policy_version: String,
 }
 
-const STATUS_CLASSES: [&str; 5] = ["s-candidate", "s-onboarding", "s-active", "s-offboarding", "s-terminated"];
+const STATUS_CLASSES: [&str; 5] = [
+    "s-candidate",
+    "s-onboarding",
+    "s-active",
+    "s-offboarding",
+    "s-terminated",
+];
 
 pub async fn dashboard(
     State(state): State<AppState>,
@@ -32,7 +40,11 @@ pub async fn dashboard(
 ) -> Response {
     let policy = state.policy().await;
     let scope = user.vendor_scope();
-    let counts = match state.store.dashboard_counts(&state.org_id, &scope, policy.bands).await {
+    let counts = match state
+        .store
+        .dashboard_counts(&state.org_id, &scope, policy.bands)
+        .await
+    {
         Ok(c) => c,
         Err(e) => return error_page(&state, Some(&user), locale, e.into()).await,
     };
@@ -40,7 +52,13 @@ pub async fn dashboard(
         .store
         .list_vendors(
             &state.org_id,
-            &VendorListQuery { sort: SortKey::Tier, descending: true, per_page: 10, page: 1, ..Default::default() },
+            &VendorListQuery {
+                sort: SortKey::Tier,
+                descending: true,
+                per_page: 10,
+                page: 1,
+                ..Default::default()
+            },
             &scope,
         )
         .await
@@ -86,11 +104,21 @@ pub async fn dashboard(
                 parts: tiers
                     .iter()
                     .rev()
-                    .map(|t| (counts.category_bands[c.index()][tier_index(*t)], tier_class(*t), tr.label("tier", t.as_str())))
+                    .map(|t| {
+                        (
+                            counts.category_bands[c.index()][tier_index(*t)],
+                            tier_class(*t),
+                            tr.label("tier", t.as_str()),
+                        )
+                    })
                     .collect(),
             })
             .collect(),
-        tiers.iter().rev().map(|t| (tr.label("tier", t.as_str()), tier_class(*t))).collect(),
+        tiers
+            .iter()
+            .rev()
+            .map(|t| (tr.label("tier", t.as_str()), tier_class(*t)))
+            .collect(),
     );
     let tier_cards = tiers
         .iter()
@@ -112,7 +140,14 @@ pub async fn dashboard(
         top: top
             .iter()
             .map(|v: &VendorSummary| {
-                (v.id.clone(), v.legal_name.clone(), tr.label("tier", v.tier.as_str()), tier_class(v.tier), v.score_max, v.owner_email.clone())
+                (
+                    v.id.clone(),
+                    v.legal_name.clone(),
+                    tr.label("tier", v.tier.as_str()),
+                    tier_class(v.tier),
+                    v.score_max,
+                    v.owner_email.clone(),
+                )
             })
             .collect(),
         policy_version: policy.version.clone(),

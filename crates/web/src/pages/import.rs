@@ -7,7 +7,7 @@ use axum::extract::{Multipart, Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Extension;
-use mamori_app::vendors::{import_file, ImportOptions};
+use mamori_app::vendors::{import_file, ImportOptions, Upload};
 use mamori_app::AppError;
 use mamori_store::ImportProgress;
 
@@ -49,7 +49,15 @@ pub async fn submit(
                         let file_name = field.file_name().unwrap_or("upload").to_string();
                         match field.bytes().await {
                             Ok(bytes) => file = Some((file_name, bytes.to_vec())),
-                            Err(e) => return error_page(&state, Some(&user), locale, WebError::BadRequest(format!("upload failed: {e}"))).await,
+                            Err(e) => {
+                                return error_page(
+                                    &state,
+                                    Some(&user),
+                                    locale,
+                                    WebError::BadRequest(format!("upload failed: {e}")),
+                                )
+                                .await
+                            }
                         }
                     }
                     "skip_invalid" => options.skip_invalid = true,
@@ -58,12 +66,26 @@ pub async fn submit(
                 }
             }
             Ok(None) => break,
-            Err(e) => return error_page(&state, Some(&user), locale, WebError::BadRequest(format!("upload failed: {e}"))).await,
+            Err(e) => {
+                return error_page(
+                    &state,
+                    Some(&user),
+                    locale,
+                    WebError::BadRequest(format!("upload failed: {e}")),
+                )
+                .await
+            }
         }
     }
     let Some((file_name, bytes)) = file.filter(|(_, b)| !b.is_empty()) else {
         let tr = crate::auth::translator(&state, locale);
-        return error_page(&state, Some(&user), locale, WebError::BadRequest(tr.t("import.no_file").into())).await;
+        return error_page(
+            &state,
+            Some(&user),
+            locale,
+            WebError::BadRequest(tr.t("import.no_file").into()),
+        )
+        .await;
     };
     let job_id = mamori_store::new_id();
     state.imports.start(&job_id, &user.user.id, &file_name);
@@ -77,16 +99,37 @@ pub async fn submit(
         let progress_jobs = Arc::clone(&jobs);
         let progress_id = id.clone();
         let progress = move |p: ImportProgress| {
-            progress_jobs.update(&progress_id, ImportState::Running { done: p.done, total: p.total });
+            progress_jobs.update(
+                &progress_id,
+                ImportState::Running {
+                    done: p.done,
+                    total: p.total,
+                },
+            );
         };
-        let result = import_file(&store, &org_id, &policy, &file_name, &bytes, options, &actor, &progress).await;
+        let result = import_file(
+            &store,
+            &org_id,
+            &policy,
+            Upload {
+                file_name: &file_name,
+                bytes: &bytes,
+                options,
+            },
+            &actor,
+            &progress,
+        )
+        .await;
         let state = match result {
             Ok(report) => ImportState::Finished(report),
             Err(AppError::RowsRejected(rows)) => ImportState::Failed {
                 message: format!("{} row error(s); nothing was changed", rows.len()),
                 rows: rows.iter().map(|r| r.to_string()).collect(),
             },
-            Err(e) => ImportState::Failed { message: e.to_string(), rows: Vec::new() },
+            Err(e) => ImportState::Failed {
+                message: e.to_string(),
+                rows: Vec::new(),
+            },
         };
         jobs.update(&id, state);
     });
@@ -135,8 +178,14 @@ pub async fn status(
     match job.state {
         ImportState::Running { done, total } => {
             page.running = true;
-            page.percent = if total == 0 { 0 } else { (done * 100 / total) as u32 };
-            page.progress_text = tr.tf("import.progress", &[("done", &tr.number(done as i64)), ("total", &tr.number(total as i64))]);
+            page.percent = (done * 100).checked_div(total).unwrap_or(0) as u32;
+            page.progress_text = tr.tf(
+                "import.progress",
+                &[
+                    ("done", &tr.number(done as i64)),
+                    ("total", &tr.number(total as i64)),
+                ],
+            );
         }
         ImportState::Failed { message, rows } => {
             page.failed = Some(message);
@@ -145,7 +194,12 @@ pub async fn status(
         }
         ImportState::Finished(report) => {
             page.more_errors = report.errors.len().saturating_sub(SHOWN_ERRORS);
-            page.errors = report.errors.iter().take(SHOWN_ERRORS).map(|e| e.to_string()).collect();
+            page.errors = report
+                .errors
+                .iter()
+                .take(SHOWN_ERRORS)
+                .map(|e| e.to_string())
+                .collect();
             page.summary = Some(match &report.outcome {
                 Some(o) => tr.tf(
                     "import.done",
@@ -158,7 +212,10 @@ pub async fn status(
                 ),
                 None => tr.tf(
                     "import.dry_run_done",
-                    &[("valid", &tr.number(report.valid_rows as i64)), ("errors", &tr.number(report.errors.len() as i64))],
+                    &[
+                        ("valid", &tr.number(report.valid_rows as i64)),
+                        ("errors", &tr.number(report.errors.len() as i64)),
+                    ],
                 ),
             });
         }
@@ -171,7 +228,10 @@ pub async fn template(Path(format): Path<String>) -> Response {
         "csv" => (
             [
                 (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-                (header::CONTENT_DISPOSITION, "attachment; filename=\"mamori-vendor-template.csv\""),
+                (
+                    header::CONTENT_DISPOSITION,
+                    "attachment; filename=\"mamori-vendor-template.csv\"",
+                ),
             ],
             mamori_formats::inventory::template_csv(),
         )
@@ -179,8 +239,14 @@ pub async fn template(Path(format): Path<String>) -> Response {
         "xlsx" => match mamori_formats::inventory::template_xlsx() {
             Ok(bytes) => (
                 [
-                    (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-                    (header::CONTENT_DISPOSITION, "attachment; filename=\"mamori-vendor-template.xlsx\""),
+                    (
+                        header::CONTENT_TYPE,
+                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    ),
+                    (
+                        header::CONTENT_DISPOSITION,
+                        "attachment; filename=\"mamori-vendor-template.xlsx\"",
+                    ),
                 ],
                 bytes,
             )

@@ -46,19 +46,24 @@ pub struct Chrome {
 }
 
 impl Chrome {
-    pub async fn new(state: &AppState, user: Option<&CurrentUser>, locale: Locale, active: &'static str) -> Chrome {
+    pub async fn new(
+        state: &AppState,
+        user: Option<&CurrentUser>,
+        locale: Locale,
+        active: &'static str,
+    ) -> Chrome {
         let tr = Tr::new(state.catalog.clone(), locale);
         let can = |p: Permission| user.is_some_and(|u| u.can(p));
-        let org_name = state
-            .store
-            .organisation_name(&state.org_id)
-            .await
-            .unwrap_or_default();
+        let org_name = state.org_name().await;
         Chrome {
-            user_role: user.map(|u| tr.label("role", u.role().as_str())).unwrap_or_default(),
+            user_role: user
+                .map(|u| tr.label("role", u.role().as_str()))
+                .unwrap_or_default(),
             tr,
             signed_in: user.is_some(),
-            user_name: user.map(|u| u.user.display_name.clone()).unwrap_or_default(),
+            user_name: user
+                .map(|u| u.user.display_name.clone())
+                .unwrap_or_default(),
             csrf: user.map(|u| u.csrf().to_string()).unwrap_or_default(),
             active,
             org_name,
@@ -101,7 +106,12 @@ pub struct MessagePage {
 }
 
 /// An error as a page in the person's language.
-pub async fn error_page(state: &AppState, user: Option<&CurrentUser>, locale: Locale, err: WebError) -> Response {
+pub async fn error_page(
+    state: &AppState,
+    user: Option<&CurrentUser>,
+    locale: Locale,
+    err: WebError,
+) -> Response {
     if let WebError::Internal(detail) = &err {
         tracing::error!(%detail, "page failed");
     }
@@ -120,7 +130,12 @@ pub async fn error_page(state: &AppState, user: Option<&CurrentUser>, locale: Lo
         other => other.public_message(),
     };
     let status = err.status();
-    let mut response = render(&MessagePage { chrome, title, message, details });
+    let mut response = render(&MessagePage {
+        chrome,
+        title,
+        message,
+        details,
+    });
     *response.status_mut() = status;
     response
 }
@@ -134,8 +149,12 @@ struct ForbiddenPage {
 /// The 403 page (built without a database round trip).
 pub fn forbidden_page(locale: Locale) -> Response {
     static CATALOG: std::sync::OnceLock<std::sync::Arc<Catalog>> = std::sync::OnceLock::new();
-    let catalog = CATALOG.get_or_init(|| std::sync::Arc::new(Catalog::builtin())).clone();
-    let mut response = render(&ForbiddenPage { tr: Tr::new(catalog, locale) });
+    let catalog = CATALOG
+        .get_or_init(|| std::sync::Arc::new(Catalog::builtin()))
+        .clone();
+    let mut response = render(&ForbiddenPage {
+        tr: Tr::new(catalog, locale),
+    });
     *response.status_mut() = StatusCode::FORBIDDEN;
     response
 }

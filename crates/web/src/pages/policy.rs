@@ -42,8 +42,15 @@ async fn policy_page(
     applied: Option<String>,
 ) -> Response {
     let policy = state.policy().await;
-    let history = state.store.policy_history(&state.org_id, 20).await.unwrap_or_default();
-    let active_text = history.first().map(|p| p.content.clone()).unwrap_or_else(|| mamori_domain::DEFAULT_POLICY_TOML.to_string());
+    let history = state
+        .store
+        .policy_history(&state.org_id, 20)
+        .await
+        .unwrap_or_default();
+    let active_text = history
+        .first()
+        .map(|p| p.content.clone())
+        .unwrap_or_else(|| mamori_domain::DEFAULT_POLICY_TOML.to_string());
     let chrome = Chrome::new(state, Some(user), locale, "policy").await;
     let tr = &chrome.tr;
     let ja = |en: &str, ja: &Option<String>| match (locale, ja) {
@@ -54,17 +61,34 @@ async fn policy_page(
         version: policy.version.clone(),
         name: policy.name.clone(),
         description: policy.description.clone(),
-        bands: (policy.bands.moderate, policy.bands.high, policy.bands.critical),
+        bands: (
+            policy.bands.moderate,
+            policy.bands.high,
+            policy.bands.critical,
+        ),
         factor_count: policy.factors.len(),
         floors: policy
             .floors
             .iter()
-            .map(|f| (f.id.clone(), tr.label("tier", f.tier.as_str()), ja(&f.reason, &f.reason_ja)))
+            .map(|f| {
+                (
+                    f.id.clone(),
+                    tr.label("tier", f.tier.as_str()),
+                    ja(&f.reason, &f.reason_ja),
+                )
+            })
             .collect(),
         factors: policy
             .factors
             .iter()
-            .map(|f| (f.id.clone(), tr.label("category", f.category.as_str()), f.points, ja(&f.reason, &f.reason_ja)))
+            .map(|f| {
+                (
+                    f.id.clone(),
+                    tr.label("category", f.category.as_str()),
+                    f.points,
+                    ja(&f.reason, &f.reason_ja),
+                )
+            })
             .collect(),
         text: text.unwrap_or(active_text),
         history,
@@ -92,7 +116,10 @@ pub async fn download(State(state): State<AppState>) -> Response {
     (
         [
             (header::CONTENT_TYPE, "application/toml; charset=utf-8"),
-            (header::CONTENT_DISPOSITION, "attachment; filename=\"tiering.toml\""),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"tiering.toml\"",
+            ),
         ],
         text,
     )
@@ -120,10 +147,36 @@ pub async fn check(
     let tr = crate::auth::translator(&state, locale);
     match check_text(&form.text) {
         Ok(p) => {
-            let msg = tr.tf("policy.valid", &[("version", &p.version), ("factors", &p.factors.len().to_string())]);
-            policy_page(&state, &user, locale, Some(form.text), Some(vec![msg]), true, None).await
+            let msg = tr.tf(
+                "policy.valid",
+                &[
+                    ("version", &p.version),
+                    ("factors", &p.factors.len().to_string()),
+                ],
+            );
+            policy_page(
+                &state,
+                &user,
+                locale,
+                Some(form.text),
+                Some(vec![msg]),
+                true,
+                None,
+            )
+            .await
         }
-        Err(problems) => policy_page(&state, &user, locale, Some(form.text), Some(problems), false, None).await,
+        Err(problems) => {
+            policy_page(
+                &state,
+                &user,
+                locale,
+                Some(form.text),
+                Some(problems),
+                false,
+                None,
+            )
+            .await
+        }
     }
 }
 
@@ -134,12 +187,23 @@ pub async fn apply(
     Form(form): Form<PolicyForm>,
 ) -> Response {
     if let Err(problems) = check_text(&form.text) {
-        return policy_page(&state, &user, locale, Some(form.text), Some(problems), false, None).await;
+        return policy_page(
+            &state,
+            &user,
+            locale,
+            Some(form.text),
+            Some(problems),
+            false,
+            None,
+        )
+        .await;
     }
     // Hold the write lock while re-tiering so no vendor is tiered under the
     // old policy after the new one is stored.
     let mut guard = state.policy.write().await;
-    match mamori_app::policy::apply_policy(&state.store, &state.org_id, &form.text, &user.actor()).await {
+    match mamori_app::policy::apply_policy(&state.store, &state.org_id, &form.text, &user.actor())
+        .await
+    {
         Ok((policy, outcome)) => {
             *guard = policy.clone();
             drop(guard);

@@ -48,7 +48,15 @@ pub async fn login_form(
     if user.is_some() {
         return Redirect::to(&safe_next(q.next.as_deref())).into_response();
     }
-    login_page(&state, locale, safe_next(q.next.as_deref()), String::new(), None, StatusCode::OK).await
+    login_page(
+        &state,
+        locale,
+        safe_next(q.next.as_deref()),
+        String::new(),
+        None,
+        StatusCode::OK,
+    )
+    .await
 }
 
 async fn login_page(
@@ -69,7 +77,15 @@ async fn login_page(
         error,
     });
     *response.status_mut() = status;
-    if let Ok(v) = set_cookie(LOGIN_CSRF_COOKIE, &token, 3600, state.config.secure_cookies, true).parse() {
+    if let Ok(v) = set_cookie(
+        LOGIN_CSRF_COOKIE,
+        &token,
+        3600,
+        state.config.secure_cookies,
+        true,
+    )
+    .parse()
+    {
         response.headers_mut().append(header::SET_COOKIE, v);
     }
     response
@@ -84,7 +100,11 @@ pub struct LoginForm {
 }
 
 pub async fn login_submit(State(state): State<AppState>, req: Request) -> Response {
-    let locale = req.extensions().get::<RequestLocale>().map(|l| l.0).unwrap_or_default();
+    let locale = req
+        .extensions()
+        .get::<RequestLocale>()
+        .map(|l| l.0)
+        .unwrap_or_default();
     let addr = client_addr(req.extensions());
     let headers: HeaderMap = req.headers().clone();
     let Ok(Form(form)) = Form::<LoginForm>::from_request(req, &state).await else {
@@ -95,12 +115,28 @@ pub async fn login_submit(State(state): State<AppState>, req: Request) -> Respon
     // Double-submit check: the form must carry the token this browser got.
     let cookie_token = cookie_value(&headers, LOGIN_CSRF_COOKIE).unwrap_or("");
     if cookie_token.is_empty() || cookie_token != form.csrf {
-        return login_page(&state, locale, next, form.email, Some(tr.t("login.stale").into()), StatusCode::FORBIDDEN).await;
+        return login_page(
+            &state,
+            locale,
+            next,
+            form.email,
+            Some(tr.t("login.stale").into()),
+            StatusCode::FORBIDDEN,
+        )
+        .await;
     }
     if let Some(wait) = state.limiter.blocked_for(&form.email, addr) {
         let minutes = wait.div_ceil(60).to_string();
         let message = tr.tf("login.locked", &[("minutes", &minutes)]);
-        return login_page(&state, locale, next, form.email, Some(message), StatusCode::TOO_MANY_REQUESTS).await;
+        return login_page(
+            &state,
+            locale,
+            next,
+            form.email,
+            Some(message),
+            StatusCode::TOO_MANY_REQUESTS,
+        )
+        .await;
     }
     let user = match state.store.user_by_email(&form.email).await {
         Ok(u) => u,
@@ -113,12 +149,16 @@ pub async fn login_submit(State(state): State<AppState>, req: Request) -> Respon
     let verified = match user.clone() {
         Some(u) if u.active && u.password_hash.is_some() => {
             let hash = u.password_hash.clone().unwrap_or_default();
-            tokio::task::spawn_blocking(move || mamori_app::password::verify_password(&hash, &password))
-                .await
-                .unwrap_or(false)
+            tokio::task::spawn_blocking(move || {
+                mamori_app::password::verify_password(&hash, &password)
+            })
+            .await
+            .unwrap_or(false)
         }
         _ => {
-            let _ = tokio::task::spawn_blocking(move || mamori_app::password::verify_dummy(&password)).await;
+            let _ =
+                tokio::task::spawn_blocking(move || mamori_app::password::verify_dummy(&password))
+                    .await;
             false
         }
     };
@@ -139,14 +179,26 @@ pub async fn login_submit(State(state): State<AppState>, req: Request) -> Respon
                 },
             )
             .await;
-        return login_page(&state, locale, next, form.email, Some(tr.t("login.failed").into()), StatusCode::UNAUTHORIZED).await;
+        return login_page(
+            &state,
+            locale,
+            next,
+            form.email,
+            Some(tr.t("login.failed").into()),
+            StatusCode::UNAUTHORIZED,
+        )
+        .await;
     };
     state.limiter.record_success(&form.email);
     let token = random_token();
     let csrf = random_token();
     let hours = state.config.session_hours;
     let expires = mamori_store::timestamp(chrono::Utc::now() + chrono::Duration::hours(hours));
-    if let Err(e) = state.store.create_session(&hash_token(&token), &user.id, &csrf, &expires).await {
+    if let Err(e) = state
+        .store
+        .create_session(&hash_token(&token), &user.id, &csrf, &expires)
+        .await
+    {
         tracing::error!(error = %e, "session creation failed");
         return (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response();
     }
@@ -154,7 +206,10 @@ pub async fn login_submit(State(state): State<AppState>, req: Request) -> Respon
         .store
         .record_audit(
             &user.org_id,
-            &Actor { user_id: Some(user.id.clone()), label: user.email.clone() },
+            &Actor {
+                user_id: Some(user.id.clone()),
+                label: user.email.clone(),
+            },
             NewAudit {
                 action: "auth.login",
                 entity_kind: "session",
@@ -167,7 +222,15 @@ pub async fn login_submit(State(state): State<AppState>, req: Request) -> Respon
         .await;
     let mut response = Redirect::to(&next).into_response();
     let headers = response.headers_mut();
-    if let Ok(v) = set_cookie(SESSION_COOKIE, &token, hours * 3600, state.config.secure_cookies, true).parse() {
+    if let Ok(v) = set_cookie(
+        SESSION_COOKIE,
+        &token,
+        hours * 3600,
+        state.config.secure_cookies,
+        true,
+    )
+    .parse()
+    {
         headers.append(header::SET_COOKIE, v);
     }
     if let Ok(v) = set_cookie(LOGIN_CSRF_COOKIE, "", 0, state.config.secure_cookies, true).parse() {
@@ -176,7 +239,10 @@ pub async fn login_submit(State(state): State<AppState>, req: Request) -> Respon
     response
 }
 
-pub async fn logout(State(state): State<AppState>, Extension(user): Extension<CurrentUser>) -> Response {
+pub async fn logout(
+    State(state): State<AppState>,
+    Extension(user): Extension<CurrentUser>,
+) -> Response {
     if let AuthVia::Session { token_hash, .. } = &user.via {
         if let Err(e) = state.store.delete_session(token_hash).await {
             tracing::error!(error = %e, "sign-out failed");
@@ -196,9 +262,16 @@ pub async fn set_language(
 ) -> Response {
     let locale = Locale::parse(&code).unwrap_or_default();
     let mut response = Redirect::to(&safe_next(q.next.as_deref())).into_response();
-    if let Ok(v) = set_cookie(LANG_COOKIE, locale.code(), 365 * 24 * 3600, state.config.secure_cookies, false).parse() {
+    if let Ok(v) = set_cookie(
+        LANG_COOKIE,
+        locale.code(),
+        365 * 24 * 3600,
+        state.config.secure_cookies,
+        false,
+    )
+    .parse()
+    {
         response.headers_mut().append(header::SET_COOKIE, v);
     }
     response
 }
-

@@ -119,11 +119,20 @@ impl VendorForm {
                 .iter()
                 .map(|s| ServiceForm {
                     name: s.name.clone(),
-                    mtd: s.max_tolerable_downtime_hours.map(|h| h.to_string()).unwrap_or_default(),
+                    mtd: s
+                        .max_tolerable_downtime_hours
+                        .map(|h| h.to_string())
+                        .unwrap_or_default(),
                     processes: join(&s.business_processes),
                     patient_care: s.patient_care_impact,
-                    patients: s.patients_affected.map(|n| n.to_string()).unwrap_or_default(),
-                    records: s.records_affected.map(|n| n.to_string()).unwrap_or_default(),
+                    patients: s
+                        .patients_affected
+                        .map(|n| n.to_string())
+                        .unwrap_or_default(),
+                    records: s
+                        .records_affected
+                        .map(|n| n.to_string())
+                        .unwrap_or_default(),
                     revenue: s.revenue_dependency.as_str().into(),
                 })
                 .collect(),
@@ -137,7 +146,11 @@ impl VendorForm {
                     transmit: f.actions.contains(&DataAction::Transmit),
                     records: f.record_count.to_string(),
                     locations: join(&f.locations),
-                    conn: f.connectivity.iter().map(|c| c.as_str().to_string()).collect(),
+                    conn: f
+                        .connectivity
+                        .iter()
+                        .map(|c| c.as_str().to_string())
+                        .collect(),
                     subs: join(&f.subprocessors),
                 })
                 .collect(),
@@ -149,7 +162,10 @@ impl VendorForm {
     pub fn pad(&mut self) {
         for _ in 0..SPARE_ROWS {
             if self.services.len() < MAX_ROWS {
-                self.services.push(ServiceForm { revenue: "none".into(), ..Default::default() });
+                self.services.push(ServiceForm {
+                    revenue: "none".into(),
+                    ..Default::default()
+                });
             }
             if self.flows.len() < MAX_ROWS {
                 self.flows.push(FlowForm::default());
@@ -179,10 +195,14 @@ impl VendorForm {
                 "notes" => form.notes = v,
                 other => {
                     let mut parts = other.splitn(3, '_');
-                    let (Some(kind), Some(index), Some(field)) = (parts.next(), parts.next(), parts.next()) else {
+                    let (Some(kind), Some(index), Some(field)) =
+                        (parts.next(), parts.next(), parts.next())
+                    else {
                         continue;
                     };
-                    let Ok(i) = index.parse::<usize>() else { continue };
+                    let Ok(i) = index.parse::<usize>() else {
+                        continue;
+                    };
                     if i >= MAX_ROWS {
                         continue;
                     }
@@ -207,15 +227,25 @@ impl VendorForm {
                 }
             }
         }
-        form.services = services.into_iter().filter(|s| !s.name.trim().is_empty()).collect();
-        form.flows = flows.into_iter().filter(|f| !f.class.trim().is_empty()).collect();
+        form.services = services
+            .into_iter()
+            .filter(|s| !s.name.trim().is_empty())
+            .collect();
+        form.flows = flows
+            .into_iter()
+            .filter(|f| !f.class.trim().is_empty())
+            .collect();
         form
     }
 
     /// The draft, or every problem found.
     pub fn to_draft(&self) -> Result<VendorDraft, Vec<FieldError>> {
         let mut errors = Vec::new();
-        fn label<T>(errors: &mut Vec<FieldError>, field: &str, r: Result<T, mamori_domain::ParseLabelError>) -> Option<T> {
+        fn label<T>(
+            errors: &mut Vec<FieldError>,
+            field: &str,
+            r: Result<T, mamori_domain::ParseLabelError>,
+        ) -> Option<T> {
             match r {
                 Ok(v) => Some(v),
                 Err(e) => {
@@ -224,8 +254,16 @@ impl VendorForm {
                 }
             }
         }
-        let vendor_type = label(&mut errors, "vendor_type", VendorType::parse(&self.vendor_type));
-        let deployment = label(&mut errors, "deployment", Deployment::parse(&self.deployment));
+        let vendor_type = label(
+            &mut errors,
+            "vendor_type",
+            VendorType::parse(&self.vendor_type),
+        );
+        let deployment = label(
+            &mut errors,
+            "deployment",
+            Deployment::parse(&self.deployment),
+        );
         let tenancy = label(&mut errors, "tenancy", Tenancy::parse(&self.tenancy));
         let status = label(&mut errors, "status", LifecycleStatus::parse(&self.status));
         let source = if self.source.is_empty() {
@@ -237,7 +275,11 @@ impl VendorForm {
         for (i, s) in self.services.iter().enumerate() {
             let field = |name: &str| format!("service {} {name}", i + 1);
             let mtd = parse_number(&s.mtd, &field("max tolerable downtime"), &mut errors);
-            let revenue = match RevenueDependency::parse(if s.revenue.is_empty() { "none" } else { &s.revenue }) {
+            let revenue = match RevenueDependency::parse(if s.revenue.is_empty() {
+                "none"
+            } else {
+                &s.revenue
+            }) {
                 Ok(r) => r,
                 Err(e) => {
                     errors.push(FieldError::new(field("revenue dependency"), e.to_string()));
@@ -249,7 +291,11 @@ impl VendorForm {
                 max_tolerable_downtime_hours: mtd.map(|n| u32::try_from(n).unwrap_or(u32::MAX)),
                 business_processes: split_list(&s.processes),
                 patient_care_impact: s.patient_care,
-                patients_affected: parse_number(&s.patients, &field("patients affected"), &mut errors),
+                patients_affected: parse_number(
+                    &s.patients,
+                    &field("patients affected"),
+                    &mut errors,
+                ),
                 records_affected: parse_number(&s.records, &field("records affected"), &mut errors),
                 revenue_dependency: revenue,
             });
@@ -285,7 +331,10 @@ impl VendorForm {
                 data_class: class,
                 actions,
                 record_count: parse_number(&f.records, &field("records"), &mut errors).unwrap_or(0),
-                locations: split_list(&f.locations).into_iter().map(|l| l.to_uppercase()).collect(),
+                locations: split_list(&f.locations)
+                    .into_iter()
+                    .map(|l| l.to_uppercase())
+                    .collect(),
                 connectivity,
                 subprocessors: split_list(&f.subs),
             });
@@ -300,7 +349,10 @@ impl VendorForm {
             external_id: optional(&self.external_id),
             legal_name: self.legal_name.trim().to_string(),
             aliases: split_list(&self.aliases),
-            domains: split_list(&self.domains).into_iter().map(|d| d.to_lowercase()).collect(),
+            domains: split_list(&self.domains)
+                .into_iter()
+                .map(|d| d.to_lowercase())
+                .collect(),
             vendor_type,
             deployment,
             tenancy,
@@ -322,14 +374,21 @@ impl VendorForm {
 }
 
 fn parse_number(raw: &str, field: &str, errors: &mut Vec<FieldError>) -> Option<u64> {
-    let cleaned: String = raw.trim().chars().filter(|c| *c != ',' && *c != '_').collect();
+    let cleaned: String = raw
+        .trim()
+        .chars()
+        .filter(|c| *c != ',' && *c != '_')
+        .collect();
     if cleaned.is_empty() {
         return None;
     }
     match cleaned.parse::<u64>() {
         Ok(n) => Some(n),
         Err(_) => {
-            errors.push(FieldError::new(field, format!("must be a whole number ≥ 0, got '{}'", raw.trim())));
+            errors.push(FieldError::new(
+                field,
+                format!("must be a whole number ≥ 0, got '{}'", raw.trim()),
+            ));
             None
         }
     }
@@ -340,7 +399,9 @@ mod tests {
     use super::*;
 
     fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
-        list.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        list.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
@@ -387,6 +448,9 @@ mod tests {
         let errors = form.to_draft().unwrap_err();
         let text: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
         assert!(text.iter().any(|e| e.contains("vendor_type")), "{text:?}");
-        assert!(text.iter().any(|e| e.contains("data flow 1 records")), "{text:?}");
+        assert!(
+            text.iter().any(|e| e.contains("data flow 1 records")),
+            "{text:?}"
+        );
     }
 }

@@ -7,8 +7,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Form};
 use mamori_app::vendors::{export_vendors, ExportFormat};
 use mamori_domain::{
-    Connectivity, DataClass, Deployment, FieldError, InherentRisk, LifecycleStatus, RevenueDependency,
-    RiskCategory, Role, Tenancy, Tier, TierReason, VendorType,
+    Connectivity, DataClass, Deployment, FieldError, InherentRisk, LifecycleStatus,
+    RevenueDependency, RiskCategory, Role, Tenancy, Tier, TierReason, VendorType,
 };
 use mamori_store::{AuditEntry, SortKey, VendorListQuery, VendorPage, VendorRecord};
 use serde::Deserialize;
@@ -40,7 +40,12 @@ impl ListParams {
     /// Unknown filter values are ignored rather than rejected: a stale
     /// bookmark should still open the list.
     pub fn to_query(&self) -> VendorListQuery {
-        let opt = |s: &Option<String>| s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+        let opt = |s: &Option<String>| {
+            s.as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+        };
         VendorListQuery {
             search: opt(&self.q),
             tier: opt(&self.tier).and_then(|t| Tier::parse(&t).ok()),
@@ -48,7 +53,9 @@ impl ListParams {
             status: opt(&self.status).and_then(|t| LifecycleStatus::parse(&t).ok()),
             owner: opt(&self.owner),
             data_class: opt(&self.data_class).and_then(|t| DataClass::parse(&t).ok()),
-            sort: opt(&self.sort).and_then(|s| SortKey::parse(&s)).unwrap_or_default(),
+            sort: opt(&self.sort)
+                .and_then(|s| SortKey::parse(&s))
+                .unwrap_or_default(),
             descending: self.dir.as_deref() == Some("desc"),
             page: self.page.unwrap_or(1).max(1),
             per_page: self.per_page.unwrap_or(50).clamp(10, 200),
@@ -120,30 +127,65 @@ pub async fn list(
 ) -> Response {
     let query = params.to_query();
     let scope = user.vendor_scope();
-    let page: VendorPage = match state.store.list_vendors(&state.org_id, &query, &scope).await {
+    let page: VendorPage = match state
+        .store
+        .list_vendors(&state.org_id, &query, &scope)
+        .await
+    {
         Ok(p) => p,
         Err(e) => return error_page(&state, Some(&user), locale, e.into()).await,
     };
     let owners = if user.role() == Role::RelationshipOwner {
         Vec::new()
     } else {
-        state.store.vendor_owners(&state.org_id).await.unwrap_or_default()
+        state
+            .store
+            .vendor_owners(&state.org_id)
+            .await
+            .unwrap_or_default()
     };
     let chrome = Chrome::new(&state, Some(&user), locale, "vendors").await;
     let tr = &chrome.tr;
     let base = params.pairs();
     let sort_link = |key: SortKey| {
-        let descending = if query.sort == key { !query.descending } else { matches!(key, SortKey::Tier | SortKey::Score | SortKey::Updated) };
+        let descending = if query.sort == key {
+            !query.descending
+        } else {
+            matches!(key, SortKey::Tier | SortKey::Score | SortKey::Updated)
+        };
         let mut pairs = base.clone();
         pairs.push(("sort", key.as_str().to_string()));
-        pairs.push(("dir", if descending { "desc".into() } else { "asc".into() }));
+        pairs.push((
+            "dir",
+            if descending {
+                "desc".into()
+            } else {
+                "asc".into()
+            },
+        ));
         format!("/vendors{}", query_string(&pairs))
     };
     let column = |key: SortKey, label_key: &str| Column {
         label: tr.t(label_key).to_string(),
         href: sort_link(key),
-        arrow: if query.sort == key { if query.descending { "▼" } else { "▲" } } else { "" },
-        aria_sort: if query.sort == key { if query.descending { "descending" } else { "ascending" } } else { "none" },
+        arrow: if query.sort == key {
+            if query.descending {
+                "▼"
+            } else {
+                "▲"
+            }
+        } else {
+            ""
+        },
+        aria_sort: if query.sort == key {
+            if query.descending {
+                "descending"
+            } else {
+                "ascending"
+            }
+        } else {
+            "none"
+        },
     };
     let columns = vec![
         column(SortKey::Name, "vendor.legal_name"),
@@ -164,15 +206,30 @@ pub async fn list(
             score: v.score_max,
             vendor_type: tr.label("vendor_type", v.vendor_type.as_str()),
             status: tr.label("status", v.status.as_str()),
-            owner: v.owner_name.clone().unwrap_or_else(|| v.owner_email.clone()),
-            data_classes: v.data_classes.iter().map(|c| tr.label("data_class", c.as_str())).collect::<Vec<_>>().join(", "),
+            owner: v
+                .owner_name
+                .clone()
+                .unwrap_or_else(|| v.owner_email.clone()),
+            data_classes: v
+                .data_classes
+                .iter()
+                .map(|c| tr.label("data_class", c.as_str()))
+                .collect::<Vec<_>>()
+                .join(", "),
             updated: tr.datetime(&v.updated_at),
         })
         .collect();
     let page_link = |n: u32| {
         let mut pairs = base.clone();
         pairs.push(("sort", query.sort.as_str().to_string()));
-        pairs.push(("dir", if query.descending { "desc".into() } else { "asc".into() }));
+        pairs.push((
+            "dir",
+            if query.descending {
+                "desc".into()
+            } else {
+                "asc".into()
+            },
+        ));
         pairs.push(("page", n.to_string()));
         pairs.push(("per_page", query.per_page.to_string()));
         format!("/vendors{}", query_string(&pairs))
@@ -181,21 +238,53 @@ pub async fn list(
     let current = |s: &Option<String>| s.clone().unwrap_or_default();
     let view = VendorListPage {
         q: current(&params.q),
-        tier_opts: options(tr, "tier", &["critical", "high", "moderate", "low"], &current(&params.tier)),
-        type_opts: options(tr, "vendor_type", &labels_of(VendorType::ALL, VendorType::as_str), &current(&params.vendor_type)),
-        status_opts: options(tr, "status", &labels_of(LifecycleStatus::ALL, LifecycleStatus::as_str), &current(&params.status)),
-        class_opts: options(tr, "data_class", &labels_of(DataClass::ALL, DataClass::as_str), &current(&params.data_class)),
+        tier_opts: options(
+            tr,
+            "tier",
+            &["critical", "high", "moderate", "low"],
+            &current(&params.tier),
+        ),
+        type_opts: options(
+            tr,
+            "vendor_type",
+            &labels_of(VendorType::ALL, VendorType::as_str),
+            &current(&params.vendor_type),
+        ),
+        status_opts: options(
+            tr,
+            "status",
+            &labels_of(LifecycleStatus::ALL, LifecycleStatus::as_str),
+            &current(&params.status),
+        ),
+        class_opts: options(
+            tr,
+            "data_class",
+            &labels_of(DataClass::ALL, DataClass::as_str),
+            &current(&params.data_class),
+        ),
         owner_opts: owners
             .iter()
-            .map(|o| Opt { value: o.clone(), label: o.clone(), selected: params.owner.as_deref() == Some(o.as_str()) })
+            .map(|o| Opt {
+                value: o.clone(),
+                label: o.clone(),
+                selected: params.owner.as_deref() == Some(o.as_str()),
+            })
             .collect(),
         columns,
         rows,
         total: tr.number(page.total),
         page: page.page,
         page_count,
-        prev_href: if page.page > 1 { page_link(page.page - 1) } else { String::new() },
-        next_href: if page.page < page_count { page_link(page.page + 1) } else { String::new() },
+        prev_href: if page.page > 1 {
+            page_link(page.page - 1)
+        } else {
+            String::new()
+        },
+        next_href: if page.page < page_count {
+            page_link(page.page + 1)
+        } else {
+            String::new()
+        },
         export_query: query_string(&base),
         chrome,
     };
@@ -251,7 +340,11 @@ pub struct FlowRow {
     pub subprocessors: String,
 }
 
-pub fn explain(tr: &Tr, risk: &InherentRisk) -> (String, Vec<String>, Vec<ScoreRow>) {
+pub fn explain(
+    tr: &Tr,
+    risk: &InherentRisk,
+    bands: mamori_domain::policy::TierBands,
+) -> (String, Vec<String>, Vec<ScoreRow>) {
     let reason_text = |en: &str, ja: &Option<String>| match (tr.locale, ja) {
         (crate::i18n::Locale::Ja, Some(ja)) => ja.clone(),
         _ => en.to_string(),
@@ -260,7 +353,12 @@ pub fn explain(tr: &Tr, risk: &InherentRisk) -> (String, Vec<String>, Vec<ScoreR
         .tier_reasons
         .iter()
         .map(|r| match r {
-            TierReason::Score { tier, category, score, band_starts_at } => tr.tf(
+            TierReason::Score {
+                tier,
+                category,
+                score,
+                band_starts_at,
+            } => tr.tf(
                 "explain.score",
                 &[
                     ("category", &tr.label("category", category.as_str())),
@@ -269,18 +367,32 @@ pub fn explain(tr: &Tr, risk: &InherentRisk) -> (String, Vec<String>, Vec<ScoreR
                     ("band", &band_starts_at.to_string()),
                 ],
             ),
-            TierReason::Floor { tier, reason, reason_ja, .. } => tr.tf(
+            TierReason::Floor {
+                tier,
+                reason,
+                reason_ja,
+                ..
+            } => tr.tf(
                 "explain.floor",
-                &[("reason", &reason_text(reason, reason_ja)), ("tier", &tr.label("tier", tier.as_str()))],
+                &[
+                    ("reason", &reason_text(reason, reason_ja)),
+                    ("tier", &tr.label("tier", tier.as_str())),
+                ],
             ),
         })
         .collect();
     let summary = if tier_reasons.is_empty() {
-        tr.tf("explain.none", &[("tier", &tr.label("tier", risk.tier.as_str()))])
+        tr.tf(
+            "explain.none",
+            &[("tier", &tr.label("tier", risk.tier.as_str()))],
+        )
     } else {
         tr.tf(
             "explain.summary",
-            &[("tier", &tr.label("tier", risk.tier.as_str())), ("reasons", &tier_reasons.join("; "))],
+            &[
+                ("tier", &tr.label("tier", risk.tier.as_str())),
+                ("reasons", &tier_reasons.join("; ")),
+            ],
         )
     };
     let scores = RiskCategory::ALL
@@ -291,7 +403,7 @@ pub fn explain(tr: &Tr, risk: &InherentRisk) -> (String, Vec<String>, Vec<ScoreR
                 label: tr.label("category", c.as_str()),
                 score,
                 width: score * 2,
-                class: tier_class(mamori_domain::TieringPolicy::builtin().bands.tier_for(score)),
+                class: tier_class(bands.tier_for(score)),
                 reasons: risk
                     .contributions_to(*c)
                     .into_iter()
@@ -309,7 +421,11 @@ pub async fn show(
     Extension(user): Extension<CurrentUser>,
     Path(id): Path<String>,
 ) -> Response {
-    let record = match state.store.get_vendor(&state.org_id, &id, &user.vendor_scope()).await {
+    let record = match state
+        .store
+        .get_vendor(&state.org_id, &id, &user.vendor_scope())
+        .await
+    {
         Ok(r) => r,
         Err(e) => return error_page(&state, Some(&user), locale, e.into()).await,
     };
@@ -321,11 +437,8 @@ pub async fn show(
         .unwrap_or_default();
     let chrome = Chrome::new(&state, Some(&user), locale, "vendors").await;
     let tr = &chrome.tr;
-    let (summary, tier_reasons, mut scores) = explain(tr, &record.risk);
-    let bands = state.policy().await.bands;
-    for (row, c) in scores.iter_mut().zip(RiskCategory::ALL) {
-        row.class = tier_class(bands.tier_for(record.risk.scores.get(*c)));
-    }
+    let bands = state.policy.read().await.bands;
+    let (summary, tier_reasons, scores) = explain(tr, &record.risk, bands);
     let d = &record.draft;
     let yes_no = |b: bool| tr.t(if b { "common.yes" } else { "common.no" }).to_string();
     let opt_num = |n: Option<u64>| n.map(|n| tr.number(n)).unwrap_or_else(|| "—".into());
@@ -346,7 +459,10 @@ pub async fn show(
             .iter()
             .map(|s| ServiceRow {
                 name: s.name.clone(),
-                mtd: s.max_tolerable_downtime_hours.map(|h| format!("{h} h")).unwrap_or_else(|| "—".into()),
+                mtd: s
+                    .max_tolerable_downtime_hours
+                    .map(|h| format!("{h} h"))
+                    .unwrap_or_else(|| "—".into()),
                 processes: s.business_processes.join(", "),
                 patient_care: yes_no(s.patient_care_impact),
                 patients: opt_num(s.patients_affected),
@@ -358,10 +474,20 @@ pub async fn show(
             .iter()
             .map(|f| FlowRow {
                 class: tr.label("data_class", f.data_class.as_str()),
-                actions: f.actions.iter().map(|a| tr.label("action", a.as_str())).collect::<Vec<_>>().join(", "),
+                actions: f
+                    .actions
+                    .iter()
+                    .map(|a| tr.label("action", a.as_str()))
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 records: tr.number(f.record_count),
                 locations: f.locations.join(", "),
-                connectivity: f.connectivity.iter().map(|c| tr.label("connectivity", c.as_str())).collect::<Vec<_>>().join(", "),
+                connectivity: f
+                    .connectivity
+                    .iter()
+                    .map(|c| tr.label("connectivity", c.as_str()))
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 subprocessors: f.subprocessors.join(", "),
             })
             .collect(),
@@ -371,7 +497,9 @@ pub async fn show(
             .map(|h| {
                 (
                     tr.datetime(&h.changed_at),
-                    h.from_tier.map(|t| tr.label("tier", t.as_str())).unwrap_or_else(|| "—".into()),
+                    h.from_tier
+                        .map(|t| tr.label("tier", t.as_str()))
+                        .unwrap_or_else(|| "—".into()),
                     tr.label("tier", h.to_tier.as_str()),
                     format!("{} · {}", h.cause, h.policy_version),
                 )
@@ -422,7 +550,12 @@ async fn form_page(
         .cloned()
         .enumerate()
         .map(|(i, s)| {
-            let opts = options(tr, "revenue", &labels_of(RevenueDependency::ALL, RevenueDependency::as_str), &s.revenue);
+            let opts = options(
+                tr,
+                "revenue",
+                &labels_of(RevenueDependency::ALL, RevenueDependency::as_str),
+                &s.revenue,
+            );
             (i, s, opts)
         })
         .collect();
@@ -432,7 +565,12 @@ async fn form_page(
         .cloned()
         .enumerate()
         .map(|(i, f)| {
-            let class_opts = options(tr, "data_class", &labels_of(DataClass::ALL, DataClass::as_str), &f.class);
+            let class_opts = options(
+                tr,
+                "data_class",
+                &labels_of(DataClass::ALL, DataClass::as_str),
+                &f.class,
+            );
             let conn_opts = Connectivity::ALL
                 .iter()
                 .filter(|c| **c != Connectivity::NoConnectivity)
@@ -445,15 +583,39 @@ async fn form_page(
             (i, f, class_opts, conn_opts)
         })
         .collect();
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
     let page = VendorFormPage {
         title: tr.t(title_key).to_string(),
         action,
         errors: errors.iter().map(|e| e.to_string()).collect(),
-        type_opts: options(tr, "vendor_type", &labels_of(VendorType::ALL, VendorType::as_str), &form.vendor_type),
-        deployment_opts: options(tr, "deployment", &labels_of(Deployment::ALL, Deployment::as_str), &form.deployment),
-        tenancy_opts: options(tr, "tenancy", &labels_of(Tenancy::ALL, Tenancy::as_str), &form.tenancy),
-        status_opts: options(tr, "status", &labels_of(LifecycleStatus::ALL, LifecycleStatus::as_str), &form.status),
+        type_opts: options(
+            tr,
+            "vendor_type",
+            &labels_of(VendorType::ALL, VendorType::as_str),
+            &form.vendor_type,
+        ),
+        deployment_opts: options(
+            tr,
+            "deployment",
+            &labels_of(Deployment::ALL, Deployment::as_str),
+            &form.deployment,
+        ),
+        tenancy_opts: options(
+            tr,
+            "tenancy",
+            &labels_of(Tenancy::ALL, Tenancy::as_str),
+            &form.tenancy,
+        ),
+        status_opts: options(
+            tr,
+            "status",
+            &labels_of(LifecycleStatus::ALL, LifecycleStatus::as_str),
+            &form.status,
+        ),
         owner_locked: user.role() == Role::RelationshipOwner,
         service_rows,
         flow_rows,
@@ -471,7 +633,16 @@ pub async fn new_form(
     Extension(user): Extension<CurrentUser>,
 ) -> Response {
     let form = VendorForm::blank(&user.user.email, &user.user.display_name);
-    form_page(&state, &user, locale, "vendor.new_title", "/vendors".into(), form, Vec::new()).await
+    form_page(
+        &state,
+        &user,
+        locale,
+        "vendor.new_title",
+        "/vendors".into(),
+        form,
+        Vec::new(),
+    )
+    .await
 }
 
 pub async fn create(
@@ -487,17 +658,54 @@ pub async fn create(
     }
     let draft = match form.to_draft() {
         Ok(d) => d,
-        Err(errors) => return form_page(&state, &user, locale, "vendor.new_title", "/vendors".into(), form, errors).await,
+        Err(errors) => {
+            return form_page(
+                &state,
+                &user,
+                locale,
+                "vendor.new_title",
+                "/vendors".into(),
+                form,
+                errors,
+            )
+            .await
+        }
     };
     let policy = state.policy().await;
-    match mamori_app::vendors::create_vendor(&state.store, &state.org_id, &policy, &draft, &user.actor()).await {
+    match mamori_app::vendors::create_vendor(
+        &state.store,
+        &state.org_id,
+        &policy,
+        &draft,
+        &user.actor(),
+    )
+    .await
+    {
         Ok(id) => Redirect::to(&format!("/vendors/{id}")).into_response(),
         Err(e) => match WebError::from(e) {
             WebError::Conflict(m) | WebError::BadRequest(m) => {
-                form_page(&state, &user, locale, "vendor.new_title", "/vendors".into(), form, vec![FieldError::new("legal_name", m)]).await
+                form_page(
+                    &state,
+                    &user,
+                    locale,
+                    "vendor.new_title",
+                    "/vendors".into(),
+                    form,
+                    vec![FieldError::new("legal_name", m)],
+                )
+                .await
             }
             WebError::Unprocessable(_, fields) => {
-                form_page(&state, &user, locale, "vendor.new_title", "/vendors".into(), form, fields).await
+                form_page(
+                    &state,
+                    &user,
+                    locale,
+                    "vendor.new_title",
+                    "/vendors".into(),
+                    form,
+                    fields,
+                )
+                .await
             }
             other => error_page(&state, Some(&user), locale, other).await,
         },
@@ -510,10 +718,23 @@ pub async fn edit_form(
     Extension(user): Extension<CurrentUser>,
     Path(id): Path<String>,
 ) -> Response {
-    match state.store.get_vendor(&state.org_id, &id, &user.vendor_scope()).await {
+    match state
+        .store
+        .get_vendor(&state.org_id, &id, &user.vendor_scope())
+        .await
+    {
         Ok(record) => {
             let form = VendorForm::from_draft(&record.draft);
-            form_page(&state, &user, locale, "vendor.edit_title", format!("/vendors/{id}"), form, Vec::new()).await
+            form_page(
+                &state,
+                &user,
+                locale,
+                "vendor.edit_title",
+                format!("/vendors/{id}"),
+                form,
+                Vec::new(),
+            )
+            .await
         }
         Err(e) => error_page(&state, Some(&user), locale, e.into()).await,
     }
@@ -533,16 +754,57 @@ pub async fn update(
     let action = format!("/vendors/{id}");
     let draft = match form.to_draft() {
         Ok(d) => d,
-        Err(errors) => return form_page(&state, &user, locale, "vendor.edit_title", action, form, errors).await,
+        Err(errors) => {
+            return form_page(
+                &state,
+                &user,
+                locale,
+                "vendor.edit_title",
+                action,
+                form,
+                errors,
+            )
+            .await
+        }
     };
     let policy = state.policy().await;
-    match mamori_app::vendors::update_vendor(&state.store, &state.org_id, &policy, &id, &draft, &user.vendor_scope(), &user.actor()).await {
+    match mamori_app::vendors::update_vendor(
+        &state.store,
+        &state.org_id,
+        &policy,
+        &id,
+        &draft,
+        &user.vendor_scope(),
+        &user.actor(),
+    )
+    .await
+    {
         Ok(()) => Redirect::to(&action).into_response(),
         Err(e) => match WebError::from(e) {
             WebError::Conflict(m) | WebError::BadRequest(m) => {
-                form_page(&state, &user, locale, "vendor.edit_title", action, form, vec![FieldError::new("legal_name", m)]).await
+                form_page(
+                    &state,
+                    &user,
+                    locale,
+                    "vendor.edit_title",
+                    action,
+                    form,
+                    vec![FieldError::new("legal_name", m)],
+                )
+                .await
             }
-            WebError::Unprocessable(_, fields) => form_page(&state, &user, locale, "vendor.edit_title", action, form, fields).await,
+            WebError::Unprocessable(_, fields) => {
+                form_page(
+                    &state,
+                    &user,
+                    locale,
+                    "vendor.edit_title",
+                    action,
+                    form,
+                    fields,
+                )
+                .await
+            }
             other => error_page(&state, Some(&user), locale, other).await,
         },
     }
@@ -559,16 +821,28 @@ pub async fn export(
     Extension(user): Extension<CurrentUser>,
     Query(params): Query<ExportParams>,
 ) -> Response {
-    let format = params.format.as_deref().and_then(ExportFormat::parse).unwrap_or(ExportFormat::Csv);
-    export_response(&state, &user, format).await.unwrap_or_else(|e| {
-        let state = state.clone();
-        let user = user.clone();
-        futures_util::FutureExt::now_or_never(async move { error_page(&state, Some(&user), locale, e).await })
+    let format = params
+        .format
+        .as_deref()
+        .and_then(ExportFormat::parse)
+        .unwrap_or(ExportFormat::Csv);
+    export_response(&state, &user, format)
+        .await
+        .unwrap_or_else(|e| {
+            let state = state.clone();
+            let user = user.clone();
+            futures_util::FutureExt::now_or_never(async move {
+                error_page(&state, Some(&user), locale, e).await
+            })
             .unwrap_or_else(|| StatusCode::INTERNAL_SERVER_ERROR.into_response())
-    })
+        })
 }
 
-pub async fn export_response(state: &AppState, user: &CurrentUser, format: ExportFormat) -> Result<Response, WebError> {
+pub async fn export_response(
+    state: &AppState,
+    user: &CurrentUser,
+    format: ExportFormat,
+) -> Result<Response, WebError> {
     let bytes = export_vendors(&state.store, &state.org_id, &user.vendor_scope(), format).await?;
     let _ = state
         .store
@@ -585,9 +859,15 @@ pub async fn export_response(state: &AppState, user: &CurrentUser, format: Expor
             },
         )
         .await;
-    let disposition = format!("attachment; filename=\"mamori-vendors.{}\"", format.extension());
+    let disposition = format!(
+        "attachment; filename=\"mamori-vendors.{}\"",
+        format.extension()
+    );
     Ok((
-        [(header::CONTENT_TYPE, format.content_type().to_string()), (header::CONTENT_DISPOSITION, disposition)],
+        [
+            (header::CONTENT_TYPE, format.content_type().to_string()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
         bytes,
     )
         .into_response())

@@ -23,6 +23,15 @@ pub async fn apply_policy(
     actor: &Actor,
 ) -> Result<(TieringPolicy, RetierOutcome), AppError> {
     let policy = TieringPolicy::from_toml(text)?;
+    // Every tier change names the policy version that caused it, so two
+    // different policies must never share a version.
+    let active = current_policy(store, org_id).await?;
+    if active.version == policy.version && active != policy {
+        return Err(AppError::Policy(mamori_domain::PolicyError::Invalid(vec![format!(
+            "version '{}' is already in force with different rules: give the changed policy a new version",
+            policy.version
+        )])));
+    }
     let outcome = retier_all(store, org_id, &policy, text, actor).await?;
     Ok((policy, outcome))
 }

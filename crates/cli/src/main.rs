@@ -225,7 +225,29 @@ async fn import_vendors(cli: &Cli, args: &cli::ImportVendorsArgs) -> Result<()> 
     let file_name = file
         .file_name()
         .map(|f| f.to_string_lossy().to_string())
-        .unwrap_or_else(|| "stdin".into());
+        .unwrap_or_else(|| "stdin.csv".into());
+    let options = ImportOptions {
+        skip_invalid: args.skip_invalid,
+        dry_run: args.dry_run,
+    };
+    import_bytes(
+        cli,
+        &file.display().to_string(),
+        &file_name,
+        &bytes,
+        options,
+    )
+    .await
+}
+
+/// Imports an inventory already in memory; `display` names it in messages.
+async fn import_bytes(
+    cli: &Cli,
+    display: &str,
+    file_name: &str,
+    bytes: &[u8],
+    options: ImportOptions,
+) -> Result<()> {
     let (store, org_id) = start(cli).await?;
     let policy = mamori_app::policy::current_policy(&store, &org_id).await?;
     let bar = progress_bar(0);
@@ -236,17 +258,13 @@ async fn import_vendors(cli: &Cli, args: &cli::ImportVendorsArgs) -> Result<()> 
         progress_bar.set_position(p.done as u64);
     };
     let started = Instant::now();
-    let options = ImportOptions {
-        skip_invalid: args.skip_invalid,
-        dry_run: args.dry_run,
-    };
     let result = mamori_app::vendors::import_file(
         &store,
         &org_id,
         &policy,
         mamori_app::vendors::Upload {
-            file_name: &file_name,
-            bytes: &bytes,
+            file_name,
+            bytes,
             options,
         },
         &cli_actor(),
@@ -254,12 +272,11 @@ async fn import_vendors(cli: &Cli, args: &cli::ImportVendorsArgs) -> Result<()> 
     )
     .await;
     bar.finish_and_clear();
-    let display = file.display().to_string();
     match result {
         Ok(report) => {
             if !report.errors.is_empty() {
                 eprintln!("skipped {} invalid row(s):", report.errors.len());
-                print_row_errors(&report.errors, &display);
+                print_row_errors(&report.errors, display);
             }
             match report.outcome {
                 Some(o) => println!(
@@ -271,7 +288,7 @@ async fn import_vendors(cli: &Cli, args: &cli::ImportVendorsArgs) -> Result<()> 
             Ok(())
         }
         Err(AppError::RowsRejected(errors)) => {
-            print_row_errors(&errors, &display);
+            print_row_errors(&errors, display);
             bail!("{display}: {} row error(s); nothing was imported (use --skip-invalid to import the valid rows)", errors.len())
         }
         Err(AppError::Inventory(e)) => bail!("{display}: {e}"),
@@ -287,26 +304,15 @@ async fn import_chpl(cli: &Cli, file: &Path, owner: &str, output: Option<&Path>)
     if let Some(out) = output {
         return write_output(Some(out), &csv, "");
     }
-    let args = cli::ImportVendorsArgs {
-        file: None,
-        template: false,
-        format: None,
-        output: None,
-        skip_invalid: false,
-        dry_run: false,
-    };
-    let tmp = std::env::temp_dir().join(format!("mamori-chpl-{}.csv", std::process::id()));
-    std::fs::write(&tmp, &csv).with_context(|| format!("cannot write {}", tmp.display()))?;
-    let result = import_vendors(
+    let display = file.display().to_string();
+    import_bytes(
         cli,
-        &cli::ImportVendorsArgs {
-            file: Some(tmp.clone()),
-            ..args
-        },
+        &display,
+        "chpl-vendors.csv",
+        &csv,
+        ImportOptions::default(),
     )
-    .await;
-    let _ = std::fs::remove_file(&tmp);
-    result
+    .await
 }
 
 async fn export_vendors(cli: &Cli, format: &str, output: Option<&Path>) -> Result<()> {

@@ -79,7 +79,8 @@ macro_rules! label_enum {
 
         impl std::fmt::Display for $name {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(self.as_str())
+                // `pad` honours width and alignment, so labels line up in tables.
+                f.pad(self.as_str())
             }
         }
 

@@ -177,6 +177,14 @@ impl TieringPolicy {
         }
     }
 
+    pub fn factor(&self, id: &str) -> Option<&Factor> {
+        self.factors.iter().find(|f| f.id == id)
+    }
+
+    pub fn floor(&self, id: &str) -> Option<&Floor> {
+        self.floors.iter().find(|f| f.id == id)
+    }
+
     pub fn to_toml(&self) -> String {
         toml::to_string_pretty(self).unwrap_or_default()
     }
@@ -258,15 +266,29 @@ fn condition_problems(owner: &str, when: &Condition, out: &mut Vec<String>) {
         ));
     }
     for (name, list_empty) in [
-        ("vendor_type_in", when.vendor_type_in.as_ref().map(Vec::is_empty)),
-        ("deployment_in", when.deployment_in.as_ref().map(Vec::is_empty)),
+        (
+            "vendor_type_in",
+            when.vendor_type_in.as_ref().map(Vec::is_empty),
+        ),
+        (
+            "deployment_in",
+            when.deployment_in.as_ref().map(Vec::is_empty),
+        ),
         ("tenancy_in", when.tenancy_in.as_ref().map(Vec::is_empty)),
-        ("data_class_in", when.data_class_in.as_ref().map(Vec::is_empty)),
+        (
+            "data_class_in",
+            when.data_class_in.as_ref().map(Vec::is_empty),
+        ),
         ("action_in", when.action_in.as_ref().map(Vec::is_empty)),
-        ("connectivity_in", when.connectivity_in.as_ref().map(Vec::is_empty)),
+        (
+            "connectivity_in",
+            when.connectivity_in.as_ref().map(Vec::is_empty),
+        ),
     ] {
         if list_empty == Some(true) {
-            out.push(format!("{owner}: {name} is an empty list and can never hold"));
+            out.push(format!(
+                "{owner}: {name} is an empty list and can never hold"
+            ));
         }
     }
 }
@@ -298,7 +320,8 @@ mod tests {
 
     #[test]
     fn rejects_typos_and_non_monotone_rules() {
-        let typo = DEFAULT_POLICY_TOML.replacen("records_at_least = 10001", "record_at_least = 10001", 1);
+        let typo =
+            DEFAULT_POLICY_TOML.replacen("records_at_least = 10001", "record_at_least = 10001", 1);
         assert!(matches!(
             TieringPolicy::from_toml(&typo),
             Err(PolicyError::Syntax(_))
@@ -324,7 +347,10 @@ reason = "x"
         let all = problems.join("\n");
         assert!(all.contains("bands must rise"), "{all}");
         assert!(all.contains("points must be between"), "{all}");
-        assert!(all.contains("patient_care_impact can only be true"), "{all}");
+        assert!(
+            all.contains("patient_care_impact can only be true"),
+            "{all}"
+        );
         assert!(all.contains("used twice"), "{all}");
         assert!(all.contains("needs a condition"), "{all}");
     }

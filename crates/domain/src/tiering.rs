@@ -34,14 +34,14 @@ impl CategoryScores {
     }
 }
 
-/// A policy factor that held, and what it added.
+/// A policy factor that held, and what it added. The words of the reason
+/// stay in the policy (`TieringPolicy::factor`): results stay small enough to
+/// store for every vendor, and the explanation is always the policy's own.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Contribution {
     pub factor_id: String,
     pub category: RiskCategory,
     pub points: u32,
-    pub reason: String,
-    pub reason_ja: Option<String>,
 }
 
 /// Why the tier is what it is.
@@ -55,13 +55,8 @@ pub enum TierReason {
         score: u32,
         band_starts_at: u32,
     },
-    /// A floor rule held and lifted the tier.
-    Floor {
-        tier: Tier,
-        floor_id: String,
-        reason: String,
-        reason_ja: Option<String>,
-    },
+    /// A floor rule held and lifted the tier (reason: `TieringPolicy::floor`).
+    Floor { tier: Tier, floor_id: String },
 }
 
 /// The result of tiering one vendor, with its explanation.
@@ -86,15 +81,22 @@ impl InherentRisk {
         list
     }
 
-    /// One sentence: "Critical because …".
-    pub fn summary(&self) -> String {
+    /// One sentence in English: "Critical because …", with the reasons
+    /// taken from the policy that produced this result.
+    pub fn summary(&self, policy: &TieringPolicy) -> String {
         let mut parts = Vec::new();
         for reason in &self.tier_reasons {
             match reason {
                 TierReason::Score {
                     category, score, ..
-                } => parts.push(format!("{category} risk scores {score}/{MAX_CATEGORY_SCORE}")),
-                TierReason::Floor { reason, .. } => parts.push(reason.clone()),
+                } => parts.push(format!(
+                    "{category} risk scores {score}/{MAX_CATEGORY_SCORE}"
+                )),
+                TierReason::Floor { floor_id, .. } => parts.push(
+                    policy
+                        .floor(floor_id)
+                        .map_or_else(|| floor_id.clone(), |f| f.reason.clone()),
+                ),
             }
         }
         let tier = match self.tier {
@@ -123,8 +125,6 @@ pub fn assess(policy: &TieringPolicy, vendor: RiskProfile<'_>) -> InherentRisk {
                 factor_id: factor.id.clone(),
                 category: factor.category,
                 points: factor.points,
-                reason: factor.reason.clone(),
-                reason_ja: factor.reason_ja.clone(),
             });
         }
     }
@@ -147,8 +147,6 @@ pub fn assess(policy: &TieringPolicy, vendor: RiskProfile<'_>) -> InherentRisk {
             tier_reasons.push(TierReason::Floor {
                 tier: floor.tier,
                 floor_id: floor.id.clone(),
-                reason: floor.reason.clone(),
-                reason_ja: floor.reason_ja.clone(),
             });
         }
     }

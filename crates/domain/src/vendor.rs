@@ -373,7 +373,10 @@ mod tests {
             VendorType::BillingRcm
         );
         assert_eq!(DataClass::parse("PHI").unwrap(), DataClass::Phi);
-        assert_eq!(DataClass::parse("de-identified").unwrap(), DataClass::Deidentified);
+        assert_eq!(
+            DataClass::parse("de-identified").unwrap(),
+            DataClass::Deidentified
+        );
         let err = DataClass::parse("genome").unwrap_err();
         assert!(err.to_string().contains("unknown data class 'genome'"));
         assert!(err.to_string().contains("phi"));

@@ -53,7 +53,7 @@ fn vendor_with_nothing_is_low_and_says_so() {
     let risk = assess(&policy, v.risk_profile());
     assert_eq!(risk.tier, Tier::Low);
     assert_eq!(risk.scores, CategoryScores::default());
-    assert!(risk.summary().contains("no risk factor applies"));
+    assert!(risk.summary(&policy).contains("no risk factor applies"));
 }
 
 #[test]
@@ -63,15 +63,13 @@ fn phi_for_more_than_ten_thousand_patients_is_at_least_high() {
     let over = vendor(vec![phi(10_001, vec![DataAction::Store])], vec![]);
     let over_risk = assess(&policy, over.risk_profile());
     assert!(over_risk.tier >= Tier::High, "{over_risk:?}");
-    assert!(over_risk
-        .tier_reasons
-        .iter()
-        .any(|r| matches!(r, TierReason::Floor { floor_id, .. } if floor_id == "phi-over-10k-records")));
+    assert!(over_risk.tier_reasons.iter().any(
+        |r| matches!(r, TierReason::Floor { floor_id, .. } if floor_id == "phi-over-10k-records")
+    ));
     let at_limit_risk = assess(&policy, at_limit.risk_profile());
-    assert!(!at_limit_risk
-        .tier_reasons
-        .iter()
-        .any(|r| matches!(r, TierReason::Floor { floor_id, .. } if floor_id == "phi-over-10k-records")));
+    assert!(!at_limit_risk.tier_reasons.iter().any(
+        |r| matches!(r, TierReason::Floor { floor_id, .. } if floor_id == "phi-over-10k-records")
+    ));
 }
 
 #[test]
@@ -80,8 +78,16 @@ fn losing_patient_care_within_hours_is_critical_and_explained() {
     let v = vendor(vec![], vec![service(Some(2), true)]);
     let risk = assess(&policy, v.risk_profile());
     assert_eq!(risk.tier, Tier::Critical);
-    assert!(risk.summary().starts_with("Critical because"), "{}", risk.summary());
-    assert!(risk.summary().contains("4 hours"), "{}", risk.summary());
+    assert!(
+        risk.summary(&policy).starts_with("Critical because"),
+        "{}",
+        risk.summary(&policy)
+    );
+    assert!(
+        risk.summary(&policy).contains("4 hours"),
+        "{}",
+        risk.summary(&policy)
+    );
     let ops = risk.contributions_to(RiskCategory::Operational);
     let ids: Vec<_> = ops.iter().map(|c| c.factor_id.as_str()).collect();
     assert!(ids.contains(&"ops-patient-care"));
@@ -122,14 +128,16 @@ fn any_flow() -> impl Strategy<Value = DataFlow> {
         prop::collection::vec(prop::sample::select(Connectivity::ALL.to_vec()), 0..3),
         prop::collection::vec("[a-z]{3,8}", 0..5),
     )
-        .prop_map(|(class, actions, records, locations, connectivity, subs)| DataFlow {
-            data_class: class,
-            actions,
-            record_count: records,
-            locations: locations.into_iter().map(String::from).collect(),
-            connectivity,
-            subprocessors: subs,
-        })
+        .prop_map(
+            |(class, actions, records, locations, connectivity, subs)| DataFlow {
+                data_class: class,
+                actions,
+                record_count: records,
+                locations: locations.into_iter().map(String::from).collect(),
+                connectivity,
+                subprocessors: subs,
+            },
+        )
 }
 
 fn any_service() -> impl Strategy<Value = Service> {

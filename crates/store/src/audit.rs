@@ -93,7 +93,11 @@ impl Store {
         let per_page = per_page.clamp(1, 500);
         let page = page.max(1);
         let offset = i64::from(page - 1) * i64::from(per_page);
-        let filter = if entity_id.is_some() { " AND entity_id = $2" } else { "" };
+        let filter = if entity_id.is_some() {
+            " AND entity_id = $2"
+        } else {
+            ""
+        };
         let count_sql = format!("SELECT COUNT(*) FROM audit_log WHERE org_id = $1{filter}");
         let list_sql = format!(
             "SELECT id, at, actor_id, actor_label, action, entity_kind, entity_id, summary, before_json, after_json \

@@ -67,7 +67,9 @@ impl Store {
                 .create_if_missing(true);
             Self::open_sqlite(options).await
         } else {
-            Err(bad("expected a URL starting with postgres://, postgresql:// or sqlite://"))
+            Err(bad(
+                "expected a URL starting with postgres://, postgresql:// or sqlite://",
+            ))
         }
     }
 
@@ -76,7 +78,11 @@ impl Store {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
+            .busy_timeout(Duration::from_secs(10))
+            // 64 MiB page cache per connection (SQLite's default is 2 MiB):
+            // bulk imports touch random pages of the UUID indexes.
+            .pragma("cache_size", "-65536")
+            .pragma("temp_store", "memory");
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .connect_with(options)
@@ -100,7 +106,10 @@ impl Store {
     /// Connects to PostgreSQL with every table in `schema` (created if
     /// missing). Tests use it to give each test a database of its own.
     pub async fn connect_postgres_schema(url: &str, schema: &str) -> Result<Store, StoreError> {
-        if !schema.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        if !schema
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_')
+        {
             return Err(StoreError::BadUrl {
                 url: redact(url),
                 reason: "schema names are letters, digits and underscores".into(),

@@ -235,7 +235,11 @@ impl Store {
         })
     }
 
-    pub async fn set_user_locale(&self, user_id: &str, locale: Option<&str>) -> Result<(), StoreError> {
+    pub async fn set_user_locale(
+        &self,
+        user_id: &str,
+        locale: Option<&str>,
+    ) -> Result<(), StoreError> {
         on_pool!(self, pool => {
             sqlx::query("UPDATE users SET locale = $1, updated_at = $2 WHERE id = $3")
                 .bind(locale)

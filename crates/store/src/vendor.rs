@@ -124,7 +124,9 @@ pub struct VendorPage {
 impl VendorPage {
     pub fn page_count(&self) -> u32 {
         let per = i64::from(self.per_page.max(1));
-        u32::try_from((self.total + per - 1) / per).unwrap_or(u32::MAX).max(1)
+        u32::try_from((self.total + per - 1) / per)
+            .unwrap_or(u32::MAX)
+            .max(1)
     }
 }
 
@@ -249,7 +251,11 @@ impl VendorRow {
         }
         search.push(' ');
         search.push_str(&draft.owner_email.to_lowercase());
-        let mut classes: Vec<&str> = draft.data_flows.iter().map(|f| f.data_class.as_str()).collect();
+        let mut classes: Vec<&str> = draft
+            .data_flows
+            .iter()
+            .map(|f| f.data_class.as_str())
+            .collect();
         classes.sort_unstable();
         classes.dedup();
         let mut scores = [0i64; 7];
@@ -479,8 +485,16 @@ where
     Ok(VendorSummary {
         id: row.try_get("id")?,
         legal_name: row.try_get("legal_name")?,
-        vendor_type: parse_label(&row.try_get::<String, _>("vendor_type")?, VendorType::parse, "vendor type")?,
-        status: parse_label(&row.try_get::<String, _>("status")?, LifecycleStatus::parse, "status")?,
+        vendor_type: parse_label(
+            &row.try_get::<String, _>("vendor_type")?,
+            VendorType::parse,
+            "vendor type",
+        )?,
+        status: parse_label(
+            &row.try_get::<String, _>("status")?,
+            LifecycleStatus::parse,
+            "status",
+        )?,
         owner_email: row.try_get("owner_email")?,
         owner_name: row.try_get("owner_name")?,
         tier: parse_label(&row.try_get::<String, _>("tier")?, Tier::parse, "tier")?,
@@ -505,11 +519,31 @@ where
         legal_name: row.try_get("legal_name")?,
         aliases: json_list(&row.try_get::<String, _>("aliases")?, "aliases")?,
         domains: json_list(&row.try_get::<String, _>("domains")?, "domains")?,
-        vendor_type: parse_label(&row.try_get::<String, _>("vendor_type")?, VendorType::parse, "vendor type")?,
-        deployment: parse_label(&row.try_get::<String, _>("deployment")?, Deployment::parse, "deployment")?,
-        tenancy: parse_label(&row.try_get::<String, _>("tenancy")?, Tenancy::parse, "tenancy")?,
-        status: parse_label(&row.try_get::<String, _>("status")?, LifecycleStatus::parse, "status")?,
-        source: parse_label(&row.try_get::<String, _>("source")?, VendorSource::parse, "source")?,
+        vendor_type: parse_label(
+            &row.try_get::<String, _>("vendor_type")?,
+            VendorType::parse,
+            "vendor type",
+        )?,
+        deployment: parse_label(
+            &row.try_get::<String, _>("deployment")?,
+            Deployment::parse,
+            "deployment",
+        )?,
+        tenancy: parse_label(
+            &row.try_get::<String, _>("tenancy")?,
+            Tenancy::parse,
+            "tenancy",
+        )?,
+        status: parse_label(
+            &row.try_get::<String, _>("status")?,
+            LifecycleStatus::parse,
+            "status",
+        )?,
+        source: parse_label(
+            &row.try_get::<String, _>("source")?,
+            VendorSource::parse,
+            "source",
+        )?,
         owner_email: row.try_get("owner_email")?,
         owner_name: row.try_get("owner_name")?,
         notes: row.try_get("notes")?,
@@ -533,7 +567,10 @@ where
             max_tolerable_downtime_hours: row
                 .try_get::<Option<i64>, _>("max_downtime_hours")?
                 .map(|n| u32::try_from(n).unwrap_or(u32::MAX)),
-            business_processes: json_list(&row.try_get::<String, _>("business_processes")?, "business processes")?,
+            business_processes: json_list(
+                &row.try_get::<String, _>("business_processes")?,
+                "business processes",
+            )?,
             patient_care_impact: row.try_get("patient_care_impact")?,
             patients_affected: to_u64(row.try_get("patients_affected")?),
             records_affected: to_u64(row.try_get("records_affected")?),
@@ -560,12 +597,19 @@ where
     Ok((
         row.try_get("vendor_id")?,
         DataFlow {
-            data_class: parse_label(&row.try_get::<String, _>("data_class")?, DataClass::parse, "data class")?,
+            data_class: parse_label(
+                &row.try_get::<String, _>("data_class")?,
+                DataClass::parse,
+                "data class",
+            )?,
             actions,
             record_count: u64::try_from(row.try_get::<i64, _>("record_count")?).unwrap_or(0),
             locations: json_list(&row.try_get::<String, _>("locations")?, "locations")?,
             connectivity,
-            subprocessors: json_list(&row.try_get::<String, _>("subprocessors")?, "sub-processors")?,
+            subprocessors: json_list(
+                &row.try_get::<String, _>("subprocessors")?,
+                "sub-processors",
+            )?,
         },
     ))
 }
@@ -734,24 +778,47 @@ impl Store {
             filter.push_str(&format!(" AND {clause} ${}", binds.len()));
         }
         if let VendorScope::OwnedBy(owner) = scope {
-            add(&mut filter, &mut binds, "owner_email =", owner.to_lowercase());
+            add(
+                &mut filter,
+                &mut binds,
+                "owner_email =",
+                owner.to_lowercase(),
+            );
         }
-        if let Some(search) = query.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        if let Some(search) = query
+            .search
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
             let folded = search.to_lowercase();
             binds.push(escape_like(&folded));
-            filter.push_str(&format!(" AND search_text LIKE ${} ESCAPE '\\'", binds.len()));
+            filter.push_str(&format!(
+                " AND search_text LIKE ${} ESCAPE '\\'",
+                binds.len()
+            ));
         }
         if let Some(tier) = query.tier {
             add(&mut filter, &mut binds, "tier =", tier.as_str().to_string());
         }
         if let Some(t) = query.vendor_type {
-            add(&mut filter, &mut binds, "vendor_type =", t.as_str().to_string());
+            add(
+                &mut filter,
+                &mut binds,
+                "vendor_type =",
+                t.as_str().to_string(),
+            );
         }
         if let Some(s) = query.status {
             add(&mut filter, &mut binds, "status =", s.as_str().to_string());
         }
         if let Some(owner) = query.owner.as_deref().filter(|s| !s.is_empty()) {
-            add(&mut filter, &mut binds, "owner_email =", owner.to_lowercase());
+            add(
+                &mut filter,
+                &mut binds,
+                "owner_email =",
+                owner.to_lowercase(),
+            );
         }
         if let Some(class) = query.data_class {
             binds.push(format!("%,{},%", class.as_str()));
@@ -846,39 +913,33 @@ impl Store {
             for r in existing_rows {
                 existing.insert(r.try_get("matching_key")?, (r.try_get("id")?, r.try_get("content_hash")?, r.try_get("tier")?));
             }
-            let mut inserts: Vec<(String, VendorRow, &VendorDraft)> = Vec::new();
-            let mut updates: Vec<(String, Option<Tier>, VendorRow, &VendorDraft)> = Vec::new();
-            for (draft, risk) in rows {
-                let row = VendorRow::new(draft, risk);
-                match existing.get(&row.matching_key) {
-                    Some((_, hash, _)) if *hash == row.content_hash && row.policy_version == risk.policy_version => {
-                        outcome.unchanged += 1;
-                    }
-                    Some((id, _, tier)) => {
-                        updates.push((id.clone(), Tier::parse(tier).ok(), row, draft));
-                    }
-                    None => inserts.push((new_id(), row, draft)),
+            // Decide per row first; build the (large) column values only per
+            // batch so memory stays flat however long the file is.
+            let mut inserts: Vec<(String, usize)> = Vec::new();
+            let mut updates: Vec<(String, Option<Tier>, usize)> = Vec::new();
+            for (i, (draft, _)) in rows.iter().enumerate() {
+                match existing.get(&draft.matching_key()) {
+                    Some((_, hash, _)) if *hash == content_hash(draft) => outcome.unchanged += 1,
+                    Some((id, _, tier)) => updates.push((id.clone(), Tier::parse(tier).ok(), i)),
+                    None => inserts.push((new_id(), i)),
                 }
             }
+            drop(existing);
             let mut done = outcome.unchanged;
             for chunk in inserts.chunks(BATCH) {
+                let built: Vec<(&String, VendorRow)> = chunk.iter().map(|(id, i)| (id, VendorRow::new(&rows[*i].0, &rows[*i].1))).collect();
                 let mut b = sqlx::QueryBuilder::new(VENDOR_INSERT);
-                push_vendor_values!(b, chunk.iter().map(|(id, row, _)| (id, row)), org_id, at);
+                push_vendor_values!(b, built.iter().map(|(id, row)| (*id, row)), org_id, at);
                 b.build().execute(&mut *tx).await?;
-                let items: Vec<(&String, &VendorDraft)> = chunk.iter().map(|(id, _, d)| (id, *d)).collect();
+                let items: Vec<(&String, &VendorDraft)> = chunk.iter().map(|(id, i)| (id, &rows[*i].0)).collect();
                 insert_children!(tx, org_id, items);
-                let mut t = sqlx::QueryBuilder::new("INSERT INTO tier_changes (id, org_id, vendor_id, from_tier, to_tier, policy_version, cause, changed_at) ");
-                t.push_values(chunk, |mut v, (id, row, _)| {
-                    v.push_bind(new_id()).push_bind(org_id.to_string()).push_bind(id.clone()).push_bind(None::<String>)
-                        .push_bind(row.tier).push_bind(row.policy_version.clone()).push_bind("imported").push_bind(at.clone());
-                });
-                t.build().execute(&mut *tx).await?;
                 outcome.created += chunk.len();
                 done += chunk.len();
                 progress(ImportProgress { done, total });
             }
             for chunk in updates.chunks(BATCH) {
-                for (id, old_tier, row, _) in chunk {
+                for (id, old_tier, i) in chunk {
+                    let row = VendorRow::new(&rows[*i].0, &rows[*i].1);
                     bind_vendor_update!(sqlx::query(VENDOR_UPDATE), row, &at, id, org_id).execute(&mut *tx).await?;
                     sqlx::query("DELETE FROM services WHERE vendor_id = $1").bind(id).execute(&mut *tx).await?;
                     sqlx::query("DELETE FROM data_flows WHERE vendor_id = $1").bind(id).execute(&mut *tx).await?;
@@ -889,7 +950,7 @@ impl Store {
                         }
                     }
                 }
-                let items: Vec<(&String, &VendorDraft)> = chunk.iter().map(|(id, _, _, d)| (id, *d)).collect();
+                let items: Vec<(&String, &VendorDraft)> = chunk.iter().map(|(id, _, i)| (id, &rows[*i].0)).collect();
                 insert_children!(tx, org_id, items);
                 outcome.updated += chunk.len();
                 done += chunk.len();
@@ -938,7 +999,11 @@ impl Store {
             VendorScope::All => ("", None),
             VendorScope::OwnedBy(o) => (" AND owner_email = $2", Some(o.to_lowercase())),
         };
-        let sql = format!("SELECT * FROM vendors WHERE org_id = $1{filter} ORDER BY sort_name, id");
+        let risk_column = if with_risk { ", risk" } else { "" };
+        let sql = format!(
+            "SELECT id, tier, external_id, legal_name, aliases, domains, vendor_type, deployment, tenancy, status, source, \
+             owner_email, owner_name, notes{risk_column} FROM vendors WHERE org_id = $1{filter} ORDER BY sort_name, id"
+        );
         on_pool!(self, pool => {
             let mut q = sqlx::query(&sql).bind(org_id);
             if let Some(o) = &owner {
@@ -985,29 +1050,40 @@ impl Store {
         actor: &Actor,
     ) -> Result<RetierOutcome, StoreError> {
         let at = now();
-        let mut outcome = RetierOutcome { vendors: results.len(), ..Default::default() };
-        let changed: Vec<&(String, Tier, InherentRisk)> = results.iter().filter(|(_, old, risk)| *old != risk.tier).collect();
+        let mut outcome = RetierOutcome {
+            vendors: results.len(),
+            ..Default::default()
+        };
+        let changed: Vec<&(String, Tier, InherentRisk)> = results
+            .iter()
+            .filter(|(_, old, risk)| *old != risk.tier)
+            .collect();
         outcome.tier_changes = changed.len();
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
-            for (id, _, risk) in results {
-                let s = risk.scores.0;
-                let affected = sqlx::query(
-                    "UPDATE vendors SET tier = $1, tier_rank = $2, score_cybersecurity = $3, score_reputational = $4, score_compliance = $5, \
-                     score_privacy = $6, score_operational = $7, score_strategic = $8, score_financial = $9, score_max = $10, risk = $11, \
-                     policy_version = $12 WHERE id = $13 AND org_id = $14 AND (risk <> $11 OR tier <> $1)",
-                )
-                .bind(risk.tier.as_str())
-                .bind(tier_rank(risk.tier))
-                .bind(i64::from(s[0])).bind(i64::from(s[1])).bind(i64::from(s[2])).bind(i64::from(s[3]))
-                .bind(i64::from(s[4])).bind(i64::from(s[5])).bind(i64::from(s[6]))
-                .bind(i64::from(risk.scores.highest().1))
-                .bind(json(risk))
-                .bind(&risk.policy_version)
-                .bind(id)
-                .bind(org_id)
-                .execute(&mut *tx)
-                .await?;
+            // One UPDATE … FROM (VALUES …) per batch instead of one per
+            // vendor; both backends name the VALUES columns column1…column13.
+            for chunk in results.chunks(BATCH) {
+                let mut b = sqlx::QueryBuilder::new(
+                    "UPDATE vendors SET tier = v.column2, tier_rank = v.column3, score_cybersecurity = v.column4, \
+                     score_reputational = v.column5, score_compliance = v.column6, score_privacy = v.column7, \
+                     score_operational = v.column8, score_strategic = v.column9, score_financial = v.column10, \
+                     score_max = v.column11, risk = v.column12, policy_version = v.column13 FROM (",
+                );
+                b.push_values(chunk, |mut v, (id, _, risk)| {
+                    let s = risk.scores.0;
+                    v.push_bind(id.clone())
+                        .push_bind(risk.tier.as_str())
+                        .push_bind(tier_rank(risk.tier))
+                        .push_bind(i64::from(s[0])).push_bind(i64::from(s[1])).push_bind(i64::from(s[2])).push_bind(i64::from(s[3]))
+                        .push_bind(i64::from(s[4])).push_bind(i64::from(s[5])).push_bind(i64::from(s[6]))
+                        .push_bind(i64::from(risk.scores.highest().1))
+                        .push_bind(json(risk))
+                        .push_bind(risk.policy_version.clone());
+                });
+                b.push(") AS v WHERE vendors.id = v.column1 AND vendors.org_id = ");
+                b.push_bind(org_id.to_string());
+                let affected = b.build().execute(&mut *tx).await?;
                 outcome.score_changes += affected.rows_affected() as usize;
             }
             for chunk in changed.chunks(BATCH) {

@@ -66,8 +66,14 @@ async fn vendor_round_trips_with_services_flows_and_history() {
     let store = &db.store;
     let org = store.ensure_organisation("Test Hospital").await.unwrap();
     let (d, risk) = tiered(draft("Acme Imaging", 50_000));
-    let id = store.create_vendor(&org, &d, &risk, &actor()).await.unwrap();
-    let got = store.get_vendor(&org, &id, &VendorScope::All).await.unwrap();
+    let id = store
+        .create_vendor(&org, &d, &risk, &actor())
+        .await
+        .unwrap();
+    let got = store
+        .get_vendor(&org, &id, &VendorScope::All)
+        .await
+        .unwrap();
     assert_eq!(got.draft, d);
     assert_eq!(got.risk, risk);
     assert_eq!(got.tier_history.len(), 1);
@@ -75,13 +81,29 @@ async fn vendor_round_trips_with_services_flows_and_history() {
 
     // A second vendor with the same folded name is a conflict, not a duplicate.
     let (dup, dup_risk) = tiered(draft("ACME imaging", 1));
-    let err = store.create_vendor(&org, &dup, &dup_risk, &actor()).await.unwrap_err();
+    let err = store
+        .create_vendor(&org, &dup, &dup_risk, &actor())
+        .await
+        .unwrap_err();
     assert!(matches!(err, StoreError::Conflict(_)), "{err}");
 
     // Editing to fewer records lowers the tier and records the change.
     let (smaller, smaller_risk) = tiered(draft("Acme Imaging", 10));
-    store.update_vendor(&org, &id, &smaller, &smaller_risk, &VendorScope::All, &actor()).await.unwrap();
-    let got = store.get_vendor(&org, &id, &VendorScope::All).await.unwrap();
+    store
+        .update_vendor(
+            &org,
+            &id,
+            &smaller,
+            &smaller_risk,
+            &VendorScope::All,
+            &actor(),
+        )
+        .await
+        .unwrap();
+    let got = store
+        .get_vendor(&org, &id, &VendorScope::All)
+        .await
+        .unwrap();
     assert_eq!(got.draft.data_flows[0].record_count, 10);
     if smaller_risk.tier != risk.tier {
         assert_eq!(got.tier_history.len(), 2);
@@ -101,14 +123,36 @@ async fn owners_see_only_their_vendors() {
     let mut theirs = draft("Theirs Corp", 1);
     theirs.owner_email = "someone.else@hospital.example".into();
     let (theirs, r2) = tiered(theirs);
-    let mine_id = store.create_vendor(&org, &mine, &r1, &actor()).await.unwrap();
-    let theirs_id = store.create_vendor(&org, &theirs, &r2, &actor()).await.unwrap();
+    let mine_id = store
+        .create_vendor(&org, &mine, &r1, &actor())
+        .await
+        .unwrap();
+    let theirs_id = store
+        .create_vendor(&org, &theirs, &r2, &actor())
+        .await
+        .unwrap();
     let scope = VendorScope::OwnedBy("OWNER@hospital.example".into());
-    let page = store.list_vendors(&org, &VendorListQuery { per_page: 50, ..Default::default() }, &scope).await.unwrap();
+    let page = store
+        .list_vendors(
+            &org,
+            &VendorListQuery {
+                per_page: 50,
+                ..Default::default()
+            },
+            &scope,
+        )
+        .await
+        .unwrap();
     assert_eq!(page.total, 1);
     assert_eq!(page.vendors[0].id, mine_id);
-    assert!(matches!(store.get_vendor(&org, &theirs_id, &scope).await, Err(StoreError::NotFound(_))));
-    let counts = store.dashboard_counts(&org, &scope, TieringPolicy::builtin().bands).await.unwrap();
+    assert!(matches!(
+        store.get_vendor(&org, &theirs_id, &scope).await,
+        Err(StoreError::NotFound(_))
+    ));
+    let counts = store
+        .dashboard_counts(&org, &scope, TieringPolicy::builtin().bands)
+        .await
+        .unwrap();
     assert_eq!(counts.total, 1);
 }
 
@@ -125,21 +169,72 @@ async fn list_filters_sorts_and_pages_on_the_server() {
         }
         rows.push(tiered(d));
     }
-    store.import_vendors(&org, &rows, "t.csv", &actor(), &|_| {}).await.unwrap();
-    let q = VendorListQuery { per_page: 10, page: 2, ..Default::default() };
-    let page = store.list_vendors(&org, &q, &VendorScope::All).await.unwrap();
+    store
+        .import_vendors(&org, &rows, "t.csv", &actor(), &|_| {})
+        .await
+        .unwrap();
+    let q = VendorListQuery {
+        per_page: 10,
+        page: 2,
+        ..Default::default()
+    };
+    let page = store
+        .list_vendors(&org, &q, &VendorScope::All)
+        .await
+        .unwrap();
     assert_eq!(page.total, 30);
     assert_eq!(page.vendors.len(), 10);
     assert_eq!(page.vendors[0].legal_name, "Vendor 10");
-    let q = VendorListQuery { data_class: Some(DataClass::Payment), per_page: 100, ..Default::default() };
-    assert_eq!(store.list_vendors(&org, &q, &VendorScope::All).await.unwrap().total, 10);
-    let q = VendorListQuery { search: Some("vendor 2".into()), per_page: 100, ..Default::default() };
-    assert_eq!(store.list_vendors(&org, &q, &VendorScope::All).await.unwrap().total, 10);
+    let q = VendorListQuery {
+        data_class: Some(DataClass::Payment),
+        per_page: 100,
+        ..Default::default()
+    };
+    assert_eq!(
+        store
+            .list_vendors(&org, &q, &VendorScope::All)
+            .await
+            .unwrap()
+            .total,
+        10
+    );
+    let q = VendorListQuery {
+        search: Some("vendor 2".into()),
+        per_page: 100,
+        ..Default::default()
+    };
+    assert_eq!(
+        store
+            .list_vendors(&org, &q, &VendorScope::All)
+            .await
+            .unwrap()
+            .total,
+        10
+    );
     // LIKE wildcards in the search box are literal characters.
-    let q = VendorListQuery { search: Some("%".into()), per_page: 100, ..Default::default() };
-    assert_eq!(store.list_vendors(&org, &q, &VendorScope::All).await.unwrap().total, 0);
-    let q = VendorListQuery { sort: SortKey::Tier, descending: true, per_page: 100, ..Default::default() };
-    let page = store.list_vendors(&org, &q, &VendorScope::All).await.unwrap();
+    let q = VendorListQuery {
+        search: Some("%".into()),
+        per_page: 100,
+        ..Default::default()
+    };
+    assert_eq!(
+        store
+            .list_vendors(&org, &q, &VendorScope::All)
+            .await
+            .unwrap()
+            .total,
+        0
+    );
+    let q = VendorListQuery {
+        sort: SortKey::Tier,
+        descending: true,
+        per_page: 100,
+        ..Default::default()
+    };
+    let page = store
+        .list_vendors(&org, &q, &VendorScope::All)
+        .await
+        .unwrap();
     let tiers: Vec<Tier> = page.vendors.iter().map(|v| v.tier).collect();
     let mut sorted = tiers.clone();
     sorted.sort_by(|a, b| b.cmp(a));
@@ -151,16 +246,37 @@ async fn reimport_updates_in_place_and_skips_unchanged() {
     let db = fresh_database().await.expect("database");
     let store = &db.store;
     let org = store.ensure_organisation("Test Hospital").await.unwrap();
-    let rows: Vec<_> = (0..5).map(|i| tiered(draft(&format!("Co {i}"), 10))).collect();
-    let first = store.import_vendors(&org, &rows, "a.csv", &actor(), &|_| {}).await.unwrap();
+    let rows: Vec<_> = (0..5)
+        .map(|i| tiered(draft(&format!("Co {i}"), 10)))
+        .collect();
+    let first = store
+        .import_vendors(&org, &rows, "a.csv", &actor(), &|_| {})
+        .await
+        .unwrap();
     assert_eq!(first.created, 5);
-    let again = store.import_vendors(&org, &rows, "a.csv", &actor(), &|_| {}).await.unwrap();
+    let again = store
+        .import_vendors(&org, &rows, "a.csv", &actor(), &|_| {})
+        .await
+        .unwrap();
     assert_eq!((again.created, again.updated, again.unchanged), (0, 0, 5));
     let mut changed = rows.clone();
     changed[0] = tiered(draft("Co 0", 500_000));
-    let third = store.import_vendors(&org, &changed, "a.csv", &actor(), &|_| {}).await.unwrap();
+    let third = store
+        .import_vendors(&org, &changed, "a.csv", &actor(), &|_| {})
+        .await
+        .unwrap();
     assert_eq!((third.created, third.updated, third.unchanged), (0, 1, 4));
-    let page = store.list_vendors(&org, &VendorListQuery { per_page: 50, ..Default::default() }, &VendorScope::All).await.unwrap();
+    let page = store
+        .list_vendors(
+            &org,
+            &VendorListQuery {
+                per_page: 50,
+                ..Default::default()
+            },
+            &VendorScope::All,
+        )
+        .await
+        .unwrap();
     assert_eq!(page.total, 5);
 }
 
@@ -169,8 +285,13 @@ async fn applying_a_policy_retiers_everyone_and_records_changes() {
     let db = fresh_database().await.expect("database");
     let store = &db.store;
     let org = store.ensure_organisation("Test Hospital").await.unwrap();
-    let rows: Vec<_> = (0..20).map(|i| tiered(draft(&format!("Co {i}"), i * 2_000))).collect();
-    store.import_vendors(&org, &rows, "a.csv", &actor(), &|_| {}).await.unwrap();
+    let rows: Vec<_> = (0..20)
+        .map(|i| tiered(draft(&format!("Co {i}"), i * 2_000)))
+        .collect();
+    store
+        .import_vendors(&org, &rows, "a.csv", &actor(), &|_| {})
+        .await
+        .unwrap();
     // A stricter policy: any PHI at all is critical.
     let mut policy = TieringPolicy::builtin();
     policy.version = "strict-1".into();
@@ -179,21 +300,46 @@ async fn applying_a_policy_retiers_everyone_and_records_changes() {
         tier: Tier::Critical,
         reason: "Any PHI".into(),
         reason_ja: None,
-        when: mamori_domain::policy::Condition { data_class_in: Some(vec![DataClass::Phi]), ..Default::default() },
+        when: mamori_domain::policy::Condition {
+            data_class_in: Some(vec![DataClass::Phi]),
+            ..Default::default()
+        },
     });
     let drafts = store.all_vendor_drafts(&org).await.unwrap();
     assert_eq!(drafts.len(), 20);
-    let results: Vec<_> = drafts.iter().map(|(id, tier, d)| (id.clone(), *tier, assess(&policy, d.risk_profile()))).collect();
+    let results: Vec<_> = drafts
+        .iter()
+        .map(|(id, tier, d)| (id.clone(), *tier, assess(&policy, d.risk_profile())))
+        .collect();
     let expected_changes = results.iter().filter(|(_, t, r)| *t != r.tier).count();
-    let outcome = store.apply_policy(&org, &policy.version, &policy.to_toml(), &results, &actor()).await.unwrap();
+    let outcome = store
+        .apply_policy(&org, &policy.version, &policy.to_toml(), &results, &actor())
+        .await
+        .unwrap();
     assert_eq!(outcome.tier_changes, expected_changes);
     assert!(expected_changes > 0);
     let active = store.active_policy(&org).await.unwrap().unwrap();
     assert_eq!(active.version, "strict-1");
-    let page = store.list_vendors(&org, &VendorListQuery { per_page: 50, ..Default::default() }, &VendorScope::All).await.unwrap();
-    assert!(page.vendors.iter().all(|v| v.tier == Tier::Critical && v.policy_version == "strict-1"));
+    let page = store
+        .list_vendors(
+            &org,
+            &VendorListQuery {
+                per_page: 50,
+                ..Default::default()
+            },
+            &VendorScope::All,
+        )
+        .await
+        .unwrap();
+    assert!(page
+        .vendors
+        .iter()
+        .all(|v| v.tier == Tier::Critical && v.policy_version == "strict-1"));
     let changed = results.iter().find(|(_, t, r)| *t != r.tier).unwrap();
-    let record = store.get_vendor(&org, &changed.0, &VendorScope::All).await.unwrap();
+    let record = store
+        .get_vendor(&org, &changed.0, &VendorScope::All)
+        .await
+        .unwrap();
     assert_eq!(record.tier_history[0].policy_version, "strict-1");
     assert_eq!(record.tier_history[0].cause, "policy applied");
 }
@@ -204,28 +350,63 @@ async fn users_sessions_and_tokens() {
     let store = &db.store;
     let org = store.ensure_organisation("Test Hospital").await.unwrap();
     let user = store
-        .create_user(&org, NewUser { email: "Ana@Hospital.example".into(), display_name: "Ana".into(), role: Role::RiskManager, password_hash: Some("h".into()), locale: None }, &actor())
+        .create_user(
+            &org,
+            NewUser {
+                email: "Ana@Hospital.example".into(),
+                display_name: "Ana".into(),
+                role: Role::RiskManager,
+                password_hash: Some("h".into()),
+                locale: None,
+            },
+            &actor(),
+        )
         .await
         .unwrap();
     assert_eq!(user.email, "ana@hospital.example");
     let dup = store
-        .create_user(&org, NewUser { email: "ana@hospital.example".into(), display_name: "Ana 2".into(), role: Role::Auditor, password_hash: None, locale: None }, &actor())
+        .create_user(
+            &org,
+            NewUser {
+                email: "ana@hospital.example".into(),
+                display_name: "Ana 2".into(),
+                role: Role::Auditor,
+                password_hash: None,
+                locale: None,
+            },
+            &actor(),
+        )
         .await;
     assert!(matches!(dup, Err(StoreError::Conflict(_))));
     let far = timestamp(chrono::Utc::now() + chrono::Duration::hours(1));
-    store.create_session("hash1", &user.id, "csrf", &far).await.unwrap();
+    store
+        .create_session("hash1", &user.id, "csrf", &far)
+        .await
+        .unwrap();
     let (session, found) = store.session_user("hash1").await.unwrap().unwrap();
     assert_eq!(found.id, user.id);
     assert_eq!(session.csrf_token, "csrf");
     let past = timestamp(chrono::Utc::now() - chrono::Duration::hours(1));
-    store.create_session("expired", &user.id, "csrf", &past).await.unwrap();
+    store
+        .create_session("expired", &user.id, "csrf", &past)
+        .await
+        .unwrap();
     assert!(store.session_user("expired").await.unwrap().is_none());
-    let token = store.create_api_token(&org, &user.id, "ci", "thash", None, &actor()).await.unwrap();
+    let token = store
+        .create_api_token(&org, &user.id, "ci", "thash", None, &actor())
+        .await
+        .unwrap();
     assert!(store.api_token_user("thash").await.unwrap().is_some());
-    store.revoke_api_token(&org, &user.id, &token.id, &actor()).await.unwrap();
+    store
+        .revoke_api_token(&org, &user.id, &token.id, &actor())
+        .await
+        .unwrap();
     assert!(store.api_token_user("thash").await.unwrap().is_none());
     // Deactivating a user ends their sessions.
-    store.update_user_access(&org, &user.id, Role::RiskManager, false, &actor()).await.unwrap();
+    store
+        .update_user_access(&org, &user.id, Role::RiskManager, false, &actor())
+        .await
+        .unwrap();
     assert!(store.session_user("hash1").await.unwrap().is_none());
 }
 
@@ -236,9 +417,26 @@ async fn a_failed_import_changes_nothing() {
     let org = store.ensure_organisation("Test Hospital").await.unwrap();
     // Two rows with the same key inside one batch violate the unique index:
     // the whole import must roll back.
-    let rows = vec![tiered(draft("Same Co", 1)), tiered(draft("Same Co", 2)), tiered(draft("Other Co", 3))];
-    assert!(store.import_vendors(&org, &rows, "bad.csv", &actor(), &|_| {}).await.is_err());
-    let page = store.list_vendors(&org, &VendorListQuery { per_page: 50, ..Default::default() }, &VendorScope::All).await.unwrap();
+    let rows = vec![
+        tiered(draft("Same Co", 1)),
+        tiered(draft("Same Co", 2)),
+        tiered(draft("Other Co", 3)),
+    ];
+    assert!(store
+        .import_vendors(&org, &rows, "bad.csv", &actor(), &|_| {})
+        .await
+        .is_err());
+    let page = store
+        .list_vendors(
+            &org,
+            &VendorListQuery {
+                per_page: 50,
+                ..Default::default()
+            },
+            &VendorScope::All,
+        )
+        .await
+        .unwrap();
     assert_eq!(page.total, 0);
     assert_eq!(store.audit_page(&org, None, 1, 10).await.unwrap().total, 0);
 }
@@ -260,17 +458,35 @@ async fn schemas_of_both_backends_agree() {
     let schema = format!("t_{}", uuid_like());
     let pg = Store::connect_postgres_schema(&url, &schema).await.unwrap();
     pg.migrate().await.unwrap();
-    assert_eq!(sqlite.schema_columns().await.unwrap(), pg.schema_columns().await.unwrap());
+    assert_eq!(
+        sqlite.schema_columns().await.unwrap(),
+        pg.schema_columns().await.unwrap()
+    );
 }
 
 fn uuid_like() -> String {
-    format!("{:x}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos())
+    format!(
+        "{:x}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    )
 }
 
 #[tokio::test]
 async fn mistyped_urls_are_errors() {
-    for url in ["postgress://localhost/x", "sqlite://", "mysql://x", "/tmp/x.db", "sqlite:///no/such/dir/x.db"] {
-        let err = Store::connect(url).await.err().unwrap_or_else(|| panic!("{url} must fail"));
+    for url in [
+        "postgress://localhost/x",
+        "sqlite://",
+        "mysql://x",
+        "/tmp/x.db",
+        "sqlite:///no/such/dir/x.db",
+    ] {
+        let err = Store::connect(url)
+            .await
+            .err()
+            .unwrap_or_else(|| panic!("{url} must fail"));
         assert!(matches!(err, StoreError::BadUrl { .. }), "{url}: {err}");
     }
 }

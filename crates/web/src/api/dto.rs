@@ -215,11 +215,11 @@ pub struct RiskOutput {
     pub contributions: Vec<ContributionOutput>,
 }
 
-impl From<&InherentRisk> for RiskOutput {
-    fn from(r: &InherentRisk) -> Self {
+impl RiskOutput {
+    pub fn new(r: &InherentRisk, policy: &mamori_domain::TieringPolicy) -> Self {
         RiskOutput {
             tier: r.tier.as_str().into(),
-            summary: r.summary(),
+            summary: r.summary(policy),
             policy_version: r.policy_version.clone(),
             scores: score_map(&r.scores),
             tier_reasons: r
@@ -236,7 +236,12 @@ impl From<&InherentRisk> for RiskOutput {
                             "{category} scores {score}, in the {tier} band (from {band_starts_at})"
                         )
                     }
-                    TierReason::Floor { tier, reason, .. } => format!("at least {tier}: {reason}"),
+                    TierReason::Floor { tier, floor_id } => {
+                        let reason = policy
+                            .floor(floor_id)
+                            .map_or(floor_id.as_str(), |f| f.reason.as_str());
+                        format!("at least {tier}: {reason}")
+                    }
                 })
                 .collect(),
             contributions: r
@@ -246,7 +251,10 @@ impl From<&InherentRisk> for RiskOutput {
                     factor_id: c.factor_id.clone(),
                     category: c.category.as_str().into(),
                     points: c.points,
-                    reason: c.reason.clone(),
+                    reason: policy
+                        .factor(&c.factor_id)
+                        .map(|f| f.reason.clone())
+                        .unwrap_or_default(),
                 })
                 .collect(),
         }
@@ -263,13 +271,13 @@ pub struct VendorOutput {
     pub updated_at: String,
 }
 
-impl From<&VendorRecord> for VendorOutput {
-    fn from(r: &VendorRecord) -> Self {
+impl VendorOutput {
+    pub fn new(r: &VendorRecord, policy: &mamori_domain::TieringPolicy) -> Self {
         VendorOutput {
             id: r.id.clone(),
             tier: r.risk.tier.as_str().into(),
             vendor: VendorInput::from_draft(&r.draft),
-            risk: RiskOutput::from(&r.risk),
+            risk: RiskOutput::new(&r.risk, policy),
             created_at: r.created_at.clone(),
             updated_at: r.updated_at.clone(),
         }

@@ -163,7 +163,11 @@ pub async fn create_vendor(
         .store
         .get_vendor(&state.org_id, &id, &user.vendor_scope())
         .await?;
-    Ok((StatusCode::CREATED, Json(VendorOutput::from(&record))).into_response())
+    Ok((
+        StatusCode::CREATED,
+        Json(VendorOutput::new(&record, &policy)),
+    )
+        .into_response())
 }
 
 #[utoipa::path(get, path = "/api/v1/vendors/{id}", params(("id" = String, Path)),
@@ -177,7 +181,8 @@ pub async fn get_vendor(
         .store
         .get_vendor(&state.org_id, &id, &user.vendor_scope())
         .await?;
-    Ok(Json(VendorOutput::from(&record)))
+    let policy = state.policy.read().await;
+    Ok(Json(VendorOutput::new(&record, &policy)))
 }
 
 #[utoipa::path(put, path = "/api/v1/vendors/{id}", params(("id" = String, Path)), request_body = VendorInput,
@@ -205,7 +210,8 @@ pub async fn update_vendor(
         .store
         .get_vendor(&state.org_id, &id, &user.vendor_scope())
         .await?;
-    Ok(Json(VendorOutput::from(&record)))
+    let policy = state.policy.read().await;
+    Ok(Json(VendorOutput::new(&record, &policy)))
 }
 
 #[utoipa::path(get, path = "/api/v1/vendors/{id}/risk", params(("id" = String, Path)),
@@ -219,7 +225,8 @@ pub async fn vendor_risk(
         .store
         .get_vendor(&state.org_id, &id, &user.vendor_scope())
         .await?;
-    Ok(Json(RiskOutput::from(&record.risk)))
+    let policy = state.policy.read().await;
+    Ok(Json(RiskOutput::new(&record.risk, &policy)))
 }
 
 #[derive(Deserialize)]

@@ -343,7 +343,7 @@ pub struct FlowRow {
 pub fn explain(
     tr: &Tr,
     risk: &InherentRisk,
-    bands: mamori_domain::policy::TierBands,
+    policy: &mamori_domain::TieringPolicy,
 ) -> (String, Vec<String>, Vec<ScoreRow>) {
     let reason_text = |en: &str, ja: &Option<String>| match (tr.locale, ja) {
         (crate::i18n::Locale::Ja, Some(ja)) => ja.clone(),
@@ -367,18 +367,19 @@ pub fn explain(
                     ("band", &band_starts_at.to_string()),
                 ],
             ),
-            TierReason::Floor {
-                tier,
-                reason,
-                reason_ja,
-                ..
-            } => tr.tf(
-                "explain.floor",
-                &[
-                    ("reason", &reason_text(reason, reason_ja)),
-                    ("tier", &tr.label("tier", tier.as_str())),
-                ],
-            ),
+            TierReason::Floor { tier, floor_id } => {
+                let reason = policy.floor(floor_id).map_or_else(
+                    || floor_id.clone(),
+                    |f| reason_text(&f.reason, &f.reason_ja),
+                );
+                tr.tf(
+                    "explain.floor",
+                    &[
+                        ("reason", &reason),
+                        ("tier", &tr.label("tier", tier.as_str())),
+                    ],
+                )
+            }
         })
         .collect();
     let summary = if tier_reasons.is_empty() {
@@ -403,11 +404,17 @@ pub fn explain(
                 label: tr.label("category", c.as_str()),
                 score,
                 width: score * 2,
-                class: tier_class(bands.tier_for(score)),
+                class: tier_class(policy.bands.tier_for(score)),
                 reasons: risk
                     .contributions_to(*c)
                     .into_iter()
-                    .map(|k| (k.points, reason_text(&k.reason, &k.reason_ja)))
+                    .map(|k| {
+                        let reason = policy.factor(&k.factor_id).map_or_else(
+                            || k.factor_id.clone(),
+                            |f| reason_text(&f.reason, &f.reason_ja),
+                        );
+                        (k.points, reason)
+                    })
                     .collect(),
             }
         })
@@ -437,8 +444,8 @@ pub async fn show(
         .unwrap_or_default();
     let chrome = Chrome::new(&state, Some(&user), locale, "vendors").await;
     let tr = &chrome.tr;
-    let bands = state.policy.read().await.bands;
-    let (summary, tier_reasons, scores) = explain(tr, &record.risk, bands);
+    let policy = state.policy().await;
+    let (summary, tier_reasons, scores) = explain(tr, &record.risk, &policy);
     let d = &record.draft;
     let yes_no = |b: bool| tr.t(if b { "common.yes" } else { "common.no" }).to_string();
     let opt_num = |n: Option<u64>| n.map(|n| tr.number(n)).unwrap_or_else(|| "—".into());
@@ -632,7 +639,12 @@ pub async fn new_form(
     Extension(RequestLocale(locale)): Extension<RequestLocale>,
     Extension(user): Extension<CurrentUser>,
 ) -> Response {
-    let form = VendorForm::blank(&user.user.email, &user.user.display_name);
+    // Owners register their own vendors; others usually register for someone else.
+    let form = if user.role() == Role::RelationshipOwner {
+        VendorForm::blank(&user.user.email, &user.user.display_name)
+    } else {
+        VendorForm::blank("", "")
+    };
     form_page(
         &state,
         &user,

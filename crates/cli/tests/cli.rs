@@ -1,0 +1,1469 @@
+//! The `mamori` command line, end to end: every test runs the real binary
+//! (`CARGO_BIN_EXE_mamori`) in a temporary directory of its own.
+//!
+//! Backend: by default each test gets an SQLite database in its own data
+//! directory (`--data-dir DIR`). When `MAMORI_TEST_DATABASE_URL` is a
+//! `postgres://` URL, the database-touching tests instead create a fresh
+//! PostgreSQL database per test (`CREATE DATABASE mamori_cli_<random>`), pass
+//! it with `--database-url`, and drop it afterwards. Each test prints the
+//! backend it ran on (visible with `-- --nocapture`).
+
+use std::fs;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::str::FromStr;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use serde_json::Value;
+use sqlx::sqlite::SqliteConnectOptions;
+use sqlx::{Connection, Executor, PgConnection, SqliteConnection};
+
+const BIN: &str = env!("CARGO_BIN_EXE_mamori");
+const TEST_DATABASE_ENV: &str = "MAMORI_TEST_DATABASE_URL";
+/// No single command of these tests should come near this; it only stops a
+/// hung binary from hanging the test run.
+const COMMAND_TIMEOUT: Duration = Duration::from_secs(300);
+const CATEGORIES: [&str; 7] = [
+    "cybersecurity",
+    "reputational",
+    "compliance",
+    "privacy",
+    "operational",
+    "strategic",
+    "financial",
+];
+const TIERS: [&str; 4] = ["low", "moderate", "high", "critical"];
+
+// ---------------------------------------------------------------------------
+// Running the binary
+// ---------------------------------------------------------------------------
+
+#[derive(Debug)]
+struct Output {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+    what: String,
+}
+
+impl Output {
+    /// Asserts exit code 0.
+    #[track_caller]
+    fn success(self) -> Output {
+        assert_eq!(
+            self.code,
+            Some(0),
+            "`{}` failed\n--- stdout\n{}\n--- stderr\n{}",
+            self.what,
+            self.stdout,
+            self.stderr
+        );
+        self
+    }
+
+    /// Asserts the given exit code.
+    #[track_caller]
+    fn exit_code(self, code: i32) -> Output {
+        assert_eq!(
+            self.code,
+            Some(code),
+            "`{}`: expected exit code {code}\n--- stdout\n{}\n--- stderr\n{}",
+            self.what,
+            self.stdout,
+            self.stderr
+        );
+        self
+    }
+}
+
+/// Runs a command to completion (bounded by `COMMAND_TIMEOUT`), feeding
+/// `stdin` and collecting both output streams on threads so a chatty child
+/// can never block on a full pipe.
+fn run(cmd: &mut Command, stdin: Option<&[u8]>) -> Output {
+    let what = format!("{cmd:?}");
+    cmd.stdin(if stdin.is_some() {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    })
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
+    let mut child = cmd
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {what}: {e}"));
+    let feeder = stdin.map(|bytes| {
+        let mut pipe = child.stdin.take().expect("stdin is piped");
+        let bytes = bytes.to_vec();
+        std::thread::spawn(move || {
+            let _ = pipe.write_all(&bytes);
+        })
+    });
+    let collect = |mut pipe: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            let _ = pipe.read_to_end(&mut buf);
+            String::from_utf8_lossy(&buf).into_owned()
+        })
+    };
+    let out = collect(Box::new(child.stdout.take().expect("stdout is piped")));
+    let err = collect(Box::new(child.stderr.take().expect("stderr is piped")));
+    let deadline = Instant::now() + COMMAND_TIMEOUT;
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if Instant::now() > deadline => {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("`{what}` did not finish within {COMMAND_TIMEOUT:?}");
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(10)),
+            Err(e) => panic!("waiting for `{what}`: {e}"),
+        }
+    };
+    if let Some(feeder) = feeder {
+        let _ = feeder.join();
+    }
+    Output {
+        code: status.code(),
+        stdout: out.join().expect("stdout reader"),
+        stderr: err.join().expect("stderr reader"),
+        what,
+    }
+}
+
+/// A `mamori` command with no database chosen and the MAMORI_* environment
+/// of the developer's shell removed, so only the flags given count.
+fn mamori_bare(cwd: &Path) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.current_dir(cwd)
+        .env_remove("MAMORI_DATABASE_URL")
+        .env_remove("MAMORI_DATA_DIR")
+        .env_remove("MAMORI_LISTEN");
+    cmd
+}
+
+fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime")
+        .block_on(future)
+}
+
+fn unique_suffix() -> String {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    format!(
+        "{:x}_{:x}_{}",
+        nanos & 0xffff_ffff_ffff,
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+// ---------------------------------------------------------------------------
+// A database per test
+// ---------------------------------------------------------------------------
+
+enum Backend {
+    Sqlite,
+    Postgres {
+        admin_url: String,
+        name: String,
+        url: String,
+    },
+}
+
+/// The PostgreSQL URL tests should use, if any (same rule as
+/// `mamori_store::test_support::postgres_url`).
+fn postgres_admin_url() -> Option<String> {
+    std::env::var(TEST_DATABASE_ENV)
+        .ok()
+        .filter(|u| u.starts_with("postgres://") || u.starts_with("postgresql://"))
+}
+
+/// `url` with its database name replaced by `name` (query string kept).
+fn with_database_name(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
+    };
+    let authority_start = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let authority_end = base[authority_start..]
+        .find('/')
+        .map(|i| authority_start + i)
+        .unwrap_or(base.len());
+    let mut out = format!("{}/{name}", &base[..authority_end]);
+    if let Some(query) = query {
+        out.push('?');
+        out.push_str(query);
+    }
+    out
+}
+
+/// One test's world: a temporary directory (the working directory of every
+/// command, and the home of the SQLite data directory and of test files) and
+/// the database the commands use.
+struct TestDb {
+    dir: tempfile::TempDir,
+    backend: Backend,
+}
+
+impl TestDb {
+    /// The backend the environment asks for.
+    fn new(test: &str) -> TestDb {
+        match postgres_admin_url() {
+            Some(admin_url) => {
+                let name = format!("mamori_cli_{}", unique_suffix());
+                block_on(async {
+                    let mut conn = PgConnection::connect(&admin_url)
+                        .await
+                        .unwrap_or_else(|e| panic!("cannot connect to {TEST_DATABASE_ENV}: {e}"));
+                    conn.execute(format!("CREATE DATABASE {name}").as_str())
+                        .await
+                        .unwrap_or_else(|e| panic!("CREATE DATABASE {name}: {e}"));
+                    let _ = conn.close().await;
+                });
+                let url = with_database_name(&admin_url, &name);
+                println!("[{test}] backend: PostgreSQL (database {name})");
+                TestDb {
+                    dir: tempfile::tempdir().expect("temp dir"),
+                    backend: Backend::Postgres {
+                        admin_url,
+                        name,
+                        url,
+                    },
+                }
+            }
+            None => Self::sqlite(test),
+        }
+    }
+
+    /// SQLite in `<tmp>/data`, whatever the environment says.
+    fn sqlite(test: &str) -> TestDb {
+        let dir = tempfile::tempdir().expect("temp dir");
+        println!(
+            "[{test}] backend: SQLite ({})",
+            dir.path().join("data").display()
+        );
+        TestDb {
+            dir,
+            backend: Backend::Sqlite,
+        }
+    }
+
+    fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    fn sqlite_file(&self) -> PathBuf {
+        self.data_dir().join("mamori.db")
+    }
+
+    /// A path for a test file in the temporary directory.
+    fn file(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    fn write(&self, name: &str, contents: impl AsRef<[u8]>) -> PathBuf {
+        let path = self.file(name);
+        fs::write(&path, contents).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
+        path
+    }
+
+    /// `mamori <database flag> ARGS…`, the database flag before the
+    /// subcommand.
+    fn cmd<I, S>(&self, args: I) -> Command
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<std::ffi::OsStr>,
+    {
+        let mut cmd = mamori_bare(self.dir.path());
+        match &self.backend {
+            Backend::Sqlite => cmd.arg("--data-dir").arg(self.data_dir()),
+            Backend::Postgres { url, .. } => cmd.arg("--database-url").arg(url),
+        };
+        cmd.args(args);
+        cmd
+    }
+
+    fn mamori<I, S>(&self, args: I) -> Output
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<std::ffi::OsStr>,
+    {
+        run(&mut self.cmd(args), None)
+    }
+
+    fn mamori_stdin<I, S>(&self, args: I, stdin: &str) -> Output
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<std::ffi::OsStr>,
+    {
+        run(&mut self.cmd(args), Some(stdin.as_bytes()))
+    }
+
+    /// `vendors list --json`, parsed.
+    fn vendors(&self) -> Vec<Value> {
+        parse_vendor_list(&self.mamori(["vendors", "list", "--json"]).success())
+    }
+
+    /// One integer from SQL with one text parameter, on whichever backend.
+    fn sql_i64(&self, sql: &str, param: &str) -> i64 {
+        block_on(async {
+            match &self.backend {
+                Backend::Sqlite => {
+                    let mut conn = sqlite_connect(&self.sqlite_file()).await;
+                    let n = sqlx::query_scalar::<_, i64>(sql)
+                        .bind(param)
+                        .fetch_one(&mut conn)
+                        .await
+                        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+                    let _ = conn.close().await;
+                    n
+                }
+                Backend::Postgres { url, .. } => {
+                    let mut conn = PgConnection::connect(url).await.expect("connect");
+                    let n = sqlx::query_scalar::<_, i64>(sql)
+                        .bind(param)
+                        .fetch_one(&mut conn)
+                        .await
+                        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+                    let _ = conn.close().await;
+                    n
+                }
+            }
+        })
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Backend::Postgres {
+            admin_url, name, ..
+        } = &self.backend
+        {
+            let result = block_on(async {
+                let mut conn = PgConnection::connect(admin_url).await?;
+                conn.execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
+                    .await?;
+                conn.close().await
+            });
+            if let Err(e) = result {
+                eprintln!("note: could not drop test database {name}: {e}");
+            }
+        }
+    }
+}
+
+async fn sqlite_connect(file: &Path) -> SqliteConnection {
+    let url = format!("sqlite://{}", file.display());
+    let options = SqliteConnectOptions::from_str(&url)
+        .expect("sqlite url")
+        .create_if_missing(false);
+    SqliteConnection::connect_with(&options)
+        .await
+        .unwrap_or_else(|e| panic!("open {}: {e}", file.display()))
+}
+
+#[track_caller]
+fn parse_vendor_list(out: &Output) -> Vec<Value> {
+    let value: Value = serde_json::from_str(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "`vendors list --json` printed no JSON ({e}):\n{}",
+            out.stdout
+        )
+    });
+    value.as_array().expect("a JSON array of vendors").clone()
+}
+
+fn names(vendors: &[Value]) -> Vec<String> {
+    let mut names: Vec<String> = vendors
+        .iter()
+        .map(|v| v["legal_name"].as_str().unwrap_or_default().to_string())
+        .collect();
+    names.sort();
+    names
+}
+
+fn vendor<'a>(vendors: &'a [Value], legal_name: &str) -> &'a Value {
+    vendors
+        .iter()
+        .find(|v| v["legal_name"] == legal_name)
+        .unwrap_or_else(|| panic!("no vendor {legal_name:?} in {vendors:#?}"))
+}
+
+/// The number before `label` in an import summary such as
+/// `f.csv: 4 rows read, 4 created, 0 updated, 0 unchanged, 0 skipped in 0.01 s`.
+#[track_caller]
+fn count_before(text: &str, label: &str) -> usize {
+    let at = text
+        .find(&format!(" {label}"))
+        .unwrap_or_else(|| panic!("no '{label}' in {text:?}"));
+    let digits: String = text[..at]
+        .chars()
+        .rev()
+        .take_while(|c| c.is_ascii_digit())
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    digits
+        .parse()
+        .unwrap_or_else(|_| panic!("no number before '{label}' in {text:?}"))
+}
+
+// ---------------------------------------------------------------------------
+// Inventory files
+// ---------------------------------------------------------------------------
+
+fn template_header() -> String {
+    mamori_formats::TEMPLATE_COLUMNS
+        .iter()
+        .map(|c| c.name)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn csv_field(value: &str) -> String {
+    if value.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", value.replace('"', "\"\""))
+    } else {
+        value.to_string()
+    }
+}
+
+/// One CSV line in template column order; unnamed columns stay empty.
+fn csv_row(cells: &[(&str, &str)]) -> String {
+    for (name, _) in cells {
+        assert!(
+            mamori_formats::TEMPLATE_COLUMNS
+                .iter()
+                .any(|c| c.name == *name),
+            "{name} is not a template column"
+        );
+    }
+    mamori_formats::TEMPLATE_COLUMNS
+        .iter()
+        .map(|c| {
+            cells
+                .iter()
+                .find(|(name, _)| *name == c.name)
+                .map(|(_, v)| csv_field(v))
+                .unwrap_or_default()
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn csv_file(rows: &[String]) -> String {
+    let mut out = template_header();
+    out.push('\n');
+    for row in rows {
+        out.push_str(row);
+        out.push('\n');
+    }
+    out
+}
+
+const CEDAR: &str = "Cedar Imaging Cloud, Inc.";
+const HARBOR: &str = "Harbor Billing Partners LLC";
+const SUMMIT: &str = "Summit Advisory LLC";
+const MAPLE: &str = "Maple Scheduling Co";
+
+/// Four valid vendors: one critical by the patient-care floor, one billing
+/// house, one consultant with no data, and one that is Low by the default
+/// bands (privacy 15, cybersecurity 5) but not by stricter ones.
+fn good_inventory() -> String {
+    csv_file(&[
+        csv_row(&[
+            ("external_id", "CLI-001"),
+            ("legal_name", CEDAR),
+            ("aliases", "Cedar PACS; CedarView"),
+            ("domains", "cedarimaging.example"),
+            ("vendor_type", "saas"),
+            ("deployment", "public_cloud"),
+            ("tenancy", "multi_tenant"),
+            ("status", "active"),
+            ("owner_email", "r.tanaka@hospital.example"),
+            ("owner_name", "Rei Tanaka"),
+            ("notes", "Cloud PACS for radiology.\nBAA signed in 2023."),
+            ("service_name", "Radiology image archive"),
+            ("max_downtime_hours", "4"),
+            ("business_processes", "Radiology reading; Emergency imaging"),
+            ("patient_care_impact", "yes"),
+            ("patients_affected", "120000"),
+            ("records_affected", "2500000"),
+            ("revenue_dependency", "medium"),
+            ("data_classes", "phi"),
+            ("data_actions", "store; process"),
+            ("record_count", "250,000"),
+            ("data_locations", "US"),
+            ("connectivity", "api_integration; network_access"),
+            ("subprocessors", "Amazon Web Services"),
+        ]),
+        csv_row(&[
+            ("external_id", "CLI-002"),
+            ("legal_name", HARBOR),
+            ("vendor_type", "billing_rcm"),
+            ("deployment", "private_cloud"),
+            ("tenancy", "single_tenant"),
+            ("status", "onboarding"),
+            ("owner_email", "m.sato@hospital.example"),
+            ("service_name", "Claims submission"),
+            ("max_downtime_hours", "72"),
+            ("revenue_dependency", "high"),
+            ("data_classes", "payment"),
+            ("data_actions", "process"),
+            ("record_count", "5000"),
+            ("connectivity", "remote_admin"),
+        ]),
+        csv_row(&[
+            ("legal_name", SUMMIT),
+            ("vendor_type", "consulting"),
+            ("status", "candidate"),
+            ("owner_email", "ciso@hospital.example"),
+        ]),
+        csv_row(&[
+            ("external_id", "CLI-004"),
+            ("legal_name", MAPLE),
+            ("vendor_type", "saas"),
+            ("tenancy", "multi_tenant"),
+            ("owner_email", "front.desk@hospital.example"),
+            ("data_classes", "personal_data"),
+            ("data_actions", "store"),
+            ("record_count", "500"),
+            ("data_locations", "US"),
+        ]),
+    ])
+}
+
+#[track_caller]
+fn assert_well_formed(v: &Value) {
+    let tier = v["tier"].as_str().unwrap_or_default();
+    assert!(TIERS.contains(&tier), "bad tier in {v:#}");
+    let scores = v["scores"]
+        .as_object()
+        .unwrap_or_else(|| panic!("no scores in {v:#}"));
+    assert_eq!(scores.len(), CATEGORIES.len(), "scores of {v:#}");
+    for category in CATEGORIES {
+        let score = scores
+            .get(category)
+            .and_then(Value::as_u64)
+            .unwrap_or_else(|| panic!("no {category} score in {v:#}"));
+        assert!(score <= 100, "{category} score {score} in {v:#}");
+    }
+    assert!(
+        v["policy_version"].as_str().is_some_and(|s| !s.is_empty()),
+        "{v:#}"
+    );
+}
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+// ---------------------------------------------------------------------------
+// Tests
+// ---------------------------------------------------------------------------
+
+#[test]
+fn template_is_written_as_csv_and_xlsx() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let csv = dir.path().join("template.csv");
+    let out = run(
+        mamori_bare(dir.path())
+            .args(["import", "vendors", "--template", "-o"])
+            .arg(&csv),
+        None,
+    )
+    .success();
+    assert!(out.stderr.contains("wrote"), "{}", out.stderr);
+    let text = fs::read_to_string(&csv).expect("template CSV");
+    let header = text.lines().next().expect("a header line");
+    assert_eq!(header, template_header());
+    assert!(
+        text.lines().count() >= 2,
+        "the template has example rows:\n{text}"
+    );
+
+    let xlsx = dir.path().join("template.xlsx");
+    run(
+        mamori_bare(dir.path())
+            .args(["import", "vendors", "--template", "--format", "xlsx", "-o"])
+            .arg(&xlsx),
+        None,
+    )
+    .success();
+    let bytes = fs::read(&xlsx).expect("template XLSX");
+    assert!(bytes.starts_with(b"PK"), "an XLSX is a ZIP file");
+    assert!(bytes.len() > 1000, "XLSX of {} bytes", bytes.len());
+
+    let out = run(
+        mamori_bare(dir.path()).args([
+            "import",
+            "vendors",
+            "--template",
+            "--format",
+            "ods",
+            "-o",
+            "x.ods",
+        ]),
+        None,
+    )
+    .exit_code(2);
+    assert!(out.stderr.contains("ods"), "{}", out.stderr);
+
+    // Writing a template opens no database.
+    assert!(!dir.path().join("mamori-data").exists());
+
+    // The template imports as it is.
+    let db = TestDb::new("template_is_written_as_csv_and_xlsx");
+    let out = db
+        .mamori([Path::new("import"), Path::new("vendors"), &csv])
+        .success();
+    assert!(count_before(&out.stdout, "created") >= 1, "{}", out.stdout);
+    let out = db
+        .mamori([Path::new("import"), Path::new("vendors"), &xlsx])
+        .success();
+    assert_eq!(count_before(&out.stdout, "created"), 0, "{}", out.stdout);
+}
+
+#[test]
+fn good_csv_imports_and_reimport_creates_no_duplicates() {
+    let db = TestDb::new("good_csv_imports_and_reimport_creates_no_duplicates");
+    let file = db.write("inventory.csv", good_inventory());
+    let out = db
+        .mamori([Path::new("import"), Path::new("vendors"), &file])
+        .success();
+    assert!(out.stdout.contains("4 rows read"), "{}", out.stdout);
+    assert_eq!(count_before(&out.stdout, "created"), 4, "{}", out.stdout);
+
+    let vendors = db.vendors();
+    assert_eq!(names(&vendors), [CEDAR, HARBOR, MAPLE, SUMMIT]);
+    for v in &vendors {
+        assert_well_formed(v);
+    }
+    let cedar = vendor(&vendors, CEDAR);
+    assert_eq!(cedar["tier"], "critical", "{cedar:#}");
+    assert_eq!(cedar["owner_email"], "r.tanaka@hospital.example");
+    assert_eq!(cedar["vendor_type"], "saas");
+    assert!(cedar["scores"]["privacy"].as_u64() > Some(0), "{cedar:#}");
+    let summit = vendor(&vendors, SUMMIT);
+    assert_eq!(summit["tier"], "low", "{summit:#}");
+    assert_eq!(summit["status"], "candidate");
+    assert_eq!(vendor(&vendors, MAPLE)["tier"], "low");
+    // Highest tier first.
+    assert_eq!(vendors[0]["tier"], "critical");
+
+    // The same file again: nothing new, nothing changed.
+    let out = db
+        .mamori([Path::new("import"), Path::new("vendors"), &file])
+        .success();
+    assert!(out.stdout.contains(" 0 created"), "{}", out.stdout);
+    assert_eq!(count_before(&out.stdout, "unchanged"), 4, "{}", out.stdout);
+    let again = db.vendors();
+    assert_eq!(again.len(), 4);
+    let ids = |vs: &[Value]| {
+        let mut ids: Vec<String> = vs.iter().map(|v| v["id"].to_string()).collect();
+        ids.sort();
+        ids
+    };
+    assert_eq!(
+        ids(&again),
+        ids(&vendors),
+        "re-import keeps the same vendors"
+    );
+
+    // Filters of `vendors list`.
+    let critical = parse_vendor_list(
+        &db.mamori(["vendors", "list", "--json", "--tier", "critical"])
+            .success(),
+    );
+    assert!(critical.iter().all(|v| v["tier"] == "critical"));
+    assert!(critical.iter().any(|v| v["legal_name"] == CEDAR));
+    let found = parse_vendor_list(
+        &db.mamori(["vendors", "list", "--json", "--search", "Summit"])
+            .success(),
+    );
+    assert_eq!(names(&found), [SUMMIT]);
+    let table = db.mamori(["vendors", "list"]).success();
+    assert!(table.stdout.starts_with("TIER"), "{}", table.stdout);
+    assert_eq!(table.stdout.lines().count(), 5, "{}", table.stdout);
+}
+
+#[test]
+fn data_dir_is_accepted_after_the_subcommand() {
+    // A flag-parsing test: always SQLite, the data directory is the point.
+    let db = TestDb::sqlite("data_dir_is_accepted_after_the_subcommand");
+    let file = db.write("inventory.csv", good_inventory());
+    let data = db.data_dir();
+    let out = run(
+        mamori_bare(db.dir.path())
+            .args(["import", "vendors"])
+            .arg(&file)
+            .arg("--data-dir")
+            .arg(&data),
+        None,
+    )
+    .success();
+    assert_eq!(count_before(&out.stdout, "created"), 4, "{}", out.stdout);
+    assert!(db.sqlite_file().is_file(), "the database is in --data-dir");
+    let out = run(
+        mamori_bare(db.dir.path())
+            .args(["vendors", "list", "--json", "--data-dir"])
+            .arg(&data),
+        None,
+    )
+    .success();
+    assert_eq!(parse_vendor_list(&out).len(), 4);
+    assert!(
+        !db.dir.path().join("mamori-data").exists(),
+        "the default ./mamori-data must not be used when --data-dir is given"
+    );
+
+    // The environment variable works too, and the flag wins over it.
+    let out = run(
+        mamori_bare(db.dir.path())
+            .env("MAMORI_DATA_DIR", &data)
+            .args(["vendors", "list", "--json"]),
+        None,
+    )
+    .success();
+    assert_eq!(parse_vendor_list(&out).len(), 4);
+    let other = db.dir.path().join("other");
+    let out = run(
+        mamori_bare(db.dir.path())
+            .env("MAMORI_DATA_DIR", &data)
+            .args(["vendors", "list", "--json", "--data-dir"])
+            .arg(&other),
+        None,
+    )
+    .success();
+    assert_eq!(parse_vendor_list(&out).len(), 0);
+}
+
+#[test]
+fn bad_csv_is_rejected_whole_unless_skip_invalid() {
+    let db = TestDb::new("bad_csv_is_rejected_whole_unless_skip_invalid");
+    let file = db.write(
+        "bad.csv",
+        csv_file(&[
+            csv_row(&[
+                ("legal_name", "Good One Inc"),
+                ("vendor_type", "saas"),
+                ("owner_email", "a@hospital.example"),
+            ]),
+            csv_row(&[
+                ("legal_name", "Bad Records Inc"),
+                ("vendor_type", "saas"),
+                ("owner_email", "a@hospital.example"),
+                ("data_classes", "phi"),
+                ("data_actions", "store"),
+                ("record_count", "-5"),
+            ]),
+            csv_row(&[
+                ("legal_name", "Good Three Inc"),
+                ("vendor_type", "iaas"),
+                ("owner_email", "b@hospital.example"),
+            ]),
+            csv_row(&[
+                ("legal_name", ""),
+                ("vendor_type", "saas"),
+                ("owner_email", "c@hospital.example"),
+            ]),
+        ]),
+    );
+    let import = |extra: &[&str]| {
+        let mut args: Vec<&std::ffi::OsStr> =
+            vec!["import".as_ref(), "vendors".as_ref(), file.as_os_str()];
+        args.extend(extra.iter().map(|a| std::ffi::OsStr::new(*a)));
+        db.mamori(args)
+    };
+
+    let out = import(&[]).exit_code(2);
+    // Rows are numbered as in a spreadsheet: the header is row 1.
+    let line = out
+        .stderr
+        .lines()
+        .find(|l| l.contains("record_count"))
+        .unwrap_or_else(|| panic!("no record_count error:\n{}", out.stderr));
+    assert!(line.contains("row 3"), "{line}");
+    assert!(line.contains("-5"), "{line}");
+    let line = out
+        .stderr
+        .lines()
+        .find(|l| l.contains("row 5"))
+        .unwrap_or_else(|| panic!("no error for row 5:\n{}", out.stderr));
+    assert!(line.contains("legal_name"), "{line}");
+    assert!(
+        out.stderr.contains("nothing was imported"),
+        "{}",
+        out.stderr
+    );
+    assert!(db.vendors().is_empty(), "a rejected file imports nothing");
+
+    // A dry run of a bad file reports the same errors and changes nothing.
+    let out = import(&["--dry-run"]).exit_code(2);
+    assert!(out.stderr.contains("row 3"), "{}", out.stderr);
+    assert!(db.vendors().is_empty());
+    // … and with --skip-invalid it says what would be imported.
+    let out = import(&["--dry-run", "--skip-invalid"]).success();
+    assert!(out.stdout.contains("dry run"), "{}", out.stdout);
+    assert!(out.stdout.contains("2 valid rows"), "{}", out.stdout);
+    assert!(db.vendors().is_empty(), "--dry-run changes nothing");
+
+    let out = import(&["--skip-invalid"]).success();
+    assert_eq!(count_before(&out.stdout, "created"), 2, "{}", out.stdout);
+    assert_eq!(count_before(&out.stdout, "skipped"), 2, "{}", out.stdout);
+    assert!(
+        out.stderr.contains("row 3"),
+        "skipped rows are reported:\n{}",
+        out.stderr
+    );
+    assert_eq!(names(&db.vendors()), ["Good One Inc", "Good Three Inc"]);
+
+    // A good file under --dry-run: valid, and still nothing changes.
+    let good = db.write("good.csv", good_inventory());
+    let out = db
+        .mamori([
+            Path::new("import"),
+            Path::new("vendors"),
+            &good,
+            Path::new("--dry-run"),
+        ])
+        .success();
+    assert!(
+        out.stdout.contains("dry run, 4 valid rows"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(db.vendors().len(), 2);
+
+    // Not an inventory at all.
+    let junk = db.write("junk.csv", "name,colour\nfoo,blue\n");
+    let out = db
+        .mamori([Path::new("import"), Path::new("vendors"), &junk])
+        .exit_code(2);
+    assert!(out.stderr.contains("junk.csv"), "{}", out.stderr);
+    let missing = db.file("missing.csv");
+    let out = db
+        .mamori([Path::new("import"), Path::new("vendors"), &missing])
+        .exit_code(2);
+    assert!(out.stderr.contains("missing.csv"), "{}", out.stderr);
+    assert_eq!(db.vendors().len(), 2);
+}
+
+#[test]
+fn chpl_product_list_imports_as_vendors() {
+    let db = TestDb::new("chpl_product_list_imports_as_vendors");
+    let real = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/data/monitoring/onc-chpl_products-info.json");
+    let (file, expected) = if real.is_file() {
+        println!("using the real CHPL file {}", real.display());
+        (real, Some(223))
+    } else {
+        println!(
+            "skipping real CHPL file: not found at {}; using the small fixture",
+            real.display()
+        );
+        (
+            repo_root().join("crates/formats/tests/fixtures/chpl_products_small.json"),
+            None,
+        )
+    };
+    let owner = "it@hospital.example";
+    let out = db
+        .mamori([
+            Path::new("import"),
+            Path::new("chpl"),
+            &file,
+            Path::new("--owner"),
+            Path::new(owner),
+        ])
+        .success();
+    let created = count_before(&out.stdout, "created");
+    if let Some(expected) = expected {
+        assert_eq!(created, expected, "{}", out.stdout);
+    }
+    assert!(created > 0, "{}", out.stdout);
+    let vendors = db.vendors();
+    assert_eq!(vendors.len(), created);
+    for v in &vendors {
+        assert_well_formed(v);
+        assert_eq!(v["owner_email"], owner, "{v:#}");
+    }
+
+    // Importing the list again creates nothing.
+    let out = db
+        .mamori([
+            Path::new("import"),
+            Path::new("chpl"),
+            &file,
+            Path::new("--owner"),
+            Path::new(owner),
+        ])
+        .success();
+    assert!(out.stdout.contains(" 0 created"), "{}", out.stdout);
+    assert_eq!(db.vendors().len(), created);
+
+    // Convert only.
+    let converted = db.file("chpl.csv");
+    db.mamori([
+        Path::new("import"),
+        Path::new("chpl"),
+        &file,
+        Path::new("--owner"),
+        Path::new(owner),
+        Path::new("-o"),
+        &converted,
+    ])
+    .success();
+    let csv = fs::read_to_string(&converted).expect("converted CSV");
+    assert_eq!(csv.lines().next(), Some(template_header().as_str()));
+
+    // Not a CHPL file; a bad owner address.
+    let junk = db.write("junk.json", "{\"hello\": 1}");
+    let out = db
+        .mamori([
+            Path::new("import"),
+            Path::new("chpl"),
+            &junk,
+            Path::new("--owner"),
+            Path::new(owner),
+        ])
+        .exit_code(2);
+    assert!(
+        out.stderr.contains("not a CHPL product list"),
+        "{}",
+        out.stderr
+    );
+    db.mamori([
+        Path::new("import"),
+        Path::new("chpl"),
+        &file,
+        Path::new("--owner"),
+        Path::new("not-an-address"),
+    ])
+    .exit_code(2);
+    assert_eq!(db.vendors().len(), created);
+}
+
+#[test]
+fn policy_check_and_apply() {
+    let db = TestDb::new("policy_check_and_apply");
+    let policy_file = repo_root().join("policy/tiering.toml");
+    let text = fs::read_to_string(&policy_file).expect("policy/tiering.toml");
+
+    let out = db
+        .mamori([Path::new("policy"), Path::new("check"), &policy_file])
+        .success();
+    assert!(
+        out.stdout.contains("valid tiering policy"),
+        "{}",
+        out.stdout
+    );
+
+    // Bands that do not rise.
+    let bands_line = text
+        .lines()
+        .find(|l| l.starts_with("bands"))
+        .expect("a bands line")
+        .to_string();
+    let broken = db.write(
+        "broken.toml",
+        text.replace(
+            &bands_line,
+            "bands = { moderate = 25, high = 50, critical = 45 }",
+        ),
+    );
+    let out = db
+        .mamori([Path::new("policy"), Path::new("check"), &broken])
+        .exit_code(2);
+    assert!(out.stderr.contains("bands must rise"), "{}", out.stderr);
+    assert!(out.stderr.contains("broken.toml"), "{}", out.stderr);
+    // Not TOML at all.
+    let garbage = db.write("garbage.toml", "version = \n[[[");
+    db.mamori([Path::new("policy"), Path::new("check"), &garbage])
+        .exit_code(2);
+
+    let inventory = db.write("inventory.csv", good_inventory());
+    db.mamori([Path::new("import"), Path::new("vendors"), &inventory])
+        .success();
+    let before = db.vendors();
+    let default_version = before[0]["policy_version"].as_str().unwrap().to_string();
+    assert!(
+        text.contains(&format!("version = \"{default_version}\"")),
+        "{default_version}"
+    );
+
+    // A broken policy is not applied.
+    db.mamori([Path::new("policy"), Path::new("apply"), &broken])
+        .exit_code(2);
+    assert!(db
+        .vendors()
+        .iter()
+        .all(|v| v["policy_version"] == default_version.as_str()));
+
+    // Stricter bands (they must keep rising, so all three come down).
+    let strict_version = "2026.12-cli-test-strict";
+    let version_line = text
+        .lines()
+        .find(|l| l.starts_with("version"))
+        .expect("a version line")
+        .to_string();
+    let strict = db.write(
+        "strict.toml",
+        text.replace(
+            &bands_line,
+            "bands = { moderate = 15, high = 30, critical = 40 }",
+        )
+        .replace(&version_line, &format!("version = \"{strict_version}\"")),
+    );
+    db.mamori([Path::new("policy"), Path::new("check"), &strict])
+        .success();
+    let out = db
+        .mamori([Path::new("policy"), Path::new("apply"), &strict])
+        .success();
+    assert!(out.stdout.contains(strict_version), "{}", out.stdout);
+    assert!(out.stdout.contains("4 vendors re-tiered"), "{}", out.stdout);
+    let changes = count_before(&out.stdout, "tier changes");
+    assert!(changes >= 1, "{}", out.stdout);
+
+    let after = db.vendors();
+    assert_eq!(after.len(), 4);
+    for v in &after {
+        assert_well_formed(v);
+        assert_eq!(v["policy_version"], strict_version, "{v:#}");
+        let old = vendor(&before, v["legal_name"].as_str().unwrap());
+        let rank = |t: &Value| {
+            TIERS
+                .iter()
+                .position(|x| *x == t.as_str().unwrap())
+                .unwrap()
+        };
+        assert!(
+            rank(&v["tier"]) >= rank(&old["tier"]),
+            "stricter bands never lower a tier: {v:#}"
+        );
+        assert_eq!(v["scores"], old["scores"], "only the bands changed");
+    }
+    // Maple: privacy 15 was Low, is Moderate under the stricter bands.
+    assert_eq!(vendor(&after, MAPLE)["tier"], "moderate");
+    let moved = after
+        .iter()
+        .filter(|v| v["tier"] != vendor(&before, v["legal_name"].as_str().unwrap())["tier"])
+        .count();
+    assert_eq!(
+        moved, changes,
+        "the printed tier changes match the vendors that moved"
+    );
+
+    let out = db.mamori(["policy", "show"]).success();
+    assert!(out.stdout.contains(strict_version), "{}", out.stdout);
+}
+
+#[test]
+fn export_writes_json_csv_and_xlsx_that_reimport_unchanged() {
+    let db = TestDb::new("export_writes_json_csv_and_xlsx_that_reimport_unchanged");
+    let inventory = db.write("inventory.csv", good_inventory());
+    db.mamori([Path::new("import"), Path::new("vendors"), &inventory])
+        .success();
+    let listed = db.vendors();
+
+    let export = |format: &str| {
+        let path = db.file(&format!("export.{format}"));
+        db.mamori([
+            Path::new("export"),
+            Path::new("vendors"),
+            Path::new("--format"),
+            Path::new(format),
+            Path::new("-o"),
+            &path,
+        ])
+        .success();
+        fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    };
+
+    let json: Value = serde_json::from_slice(&export("json")).expect("export.json is JSON");
+    let json = json.as_array().expect("a JSON array");
+    assert_eq!(json.len(), 4);
+    for v in json {
+        let listed = vendor(&listed, v["legal_name"].as_str().expect("legal_name"));
+        assert_eq!(v["id"], listed["id"]);
+        assert_eq!(v["tier"], listed["tier"]);
+        assert_eq!(v["scores"], listed["scores"]);
+    }
+
+    let csv = String::from_utf8(export("csv")).expect("UTF-8 CSV");
+    let header = csv.lines().next().expect("header");
+    for column in mamori_formats::TEMPLATE_COLUMNS
+        .iter()
+        .map(|c| c.name)
+        .chain(mamori_formats::ASSESSMENT_COLUMN_NAMES.iter().copied())
+    {
+        assert!(
+            header.split(',').any(|h| h == column),
+            "{column} missing from {header}"
+        );
+    }
+    assert!(csv.contains("Cedar Imaging Cloud"), "{csv}");
+
+    let xlsx = export("xlsx");
+    assert!(xlsx.starts_with(b"PK"), "XLSX is a ZIP file");
+
+    // To standard output when no file is named.
+    let out = db
+        .mamori(["export", "vendors", "--format", "csv"])
+        .success();
+    assert_eq!(out.stdout, csv);
+
+    for file in ["export.csv", "export.xlsx"] {
+        let out = db
+            .mamori([Path::new("import"), Path::new("vendors"), &db.file(file)])
+            .success();
+        assert!(out.stdout.contains(" 0 created"), "{file}: {}", out.stdout);
+        assert_eq!(
+            count_before(&out.stdout, "unchanged"),
+            4,
+            "{file}: {}",
+            out.stdout
+        );
+    }
+    assert_eq!(db.vendors().len(), 4);
+
+    let out = db
+        .mamori(["export", "vendors", "--format", "pdf"])
+        .exit_code(2);
+    assert!(out.stderr.contains("pdf"), "{}", out.stderr);
+}
+
+#[test]
+fn admin_create_user_reads_the_password_from_stdin() {
+    let db = TestDb::new("admin_create_user_reads_the_password_from_stdin");
+    let users = |email: &str| db.sql_i64("SELECT COUNT(*) FROM users WHERE email = $1", email);
+
+    let out = db
+        .mamori_stdin(
+            [
+                "admin",
+                "create-user",
+                "--email",
+                "x@h.example",
+                "--role",
+                "auditor",
+            ],
+            "correct horse battery staple\n",
+        )
+        .success();
+    assert!(out.stdout.contains("x@h.example"), "{}", out.stdout);
+    assert!(out.stdout.contains("auditor"), "{}", out.stdout);
+    assert_eq!(users("x@h.example"), 1);
+    assert_eq!(
+        db.sql_i64(
+            "SELECT COUNT(*) FROM users WHERE email = $1 AND role = 'auditor'",
+            "x@h.example"
+        ),
+        1
+    );
+    // The first start also created the administrator, whose password is shown once.
+    assert!(out.stderr.contains("admin@mamori.local"), "{}", out.stderr);
+    assert_eq!(users("admin@mamori.local"), 1);
+
+    // Too short.
+    let out = db
+        .mamori_stdin(
+            [
+                "admin",
+                "create-user",
+                "--email",
+                "y@h.example",
+                "--role",
+                "auditor",
+            ],
+            "short pw\n",
+        )
+        .exit_code(2);
+    assert!(out.stderr.contains("12"), "{}", out.stderr);
+    assert_eq!(users("y@h.example"), 0);
+    // Eleven characters is still too short; a password is never echoed.
+    let out = db
+        .mamori_stdin(
+            [
+                "admin",
+                "create-user",
+                "--email",
+                "y@h.example",
+                "--role",
+                "auditor",
+            ],
+            "elevenchars",
+        )
+        .exit_code(2);
+    assert!(!out.stderr.contains("elevenchars") && !out.stdout.contains("elevenchars"));
+    assert_eq!(users("y@h.example"), 0);
+
+    // Unknown role, bad address, duplicate.
+    db.mamori_stdin(
+        [
+            "admin",
+            "create-user",
+            "--email",
+            "z@h.example",
+            "--role",
+            "overlord",
+        ],
+        "correct horse battery staple",
+    )
+    .exit_code(2);
+    db.mamori_stdin(
+        [
+            "admin",
+            "create-user",
+            "--email",
+            "not-an-address",
+            "--role",
+            "auditor",
+        ],
+        "correct horse battery staple",
+    )
+    .exit_code(2);
+    let out = db
+        .mamori_stdin(
+            [
+                "admin",
+                "create-user",
+                "--email",
+                "x@h.example",
+                "--role",
+                "auditor",
+            ],
+            "another long password",
+        )
+        .exit_code(2);
+    assert!(out.stderr.contains("already exists"), "{}", out.stderr);
+    assert_eq!(users("x@h.example"), 1);
+    assert_eq!(users("z@h.example"), 0);
+}
+
+#[test]
+fn mistyped_database_url_is_refused_and_creates_nothing() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for url in [
+        "postgress://x",
+        "postgress://mamori:s3cret-pw@db.example/mamori",
+        "sqlit://mamori.db",
+        "mamori.db",
+    ] {
+        let out = run(
+            mamori_bare(dir.path()).args(["vendors", "list", "--database-url", url]),
+            None,
+        )
+        .exit_code(2);
+        assert!(
+            out.stderr.contains("not understood"),
+            "{url}: {}",
+            out.stderr
+        );
+        assert!(
+            !out.stderr.contains("s3cret-pw"),
+            "the password is redacted: {}",
+            out.stderr
+        );
+        // The same, given before the subcommand and through the environment.
+        run(
+            mamori_bare(dir.path()).args(["--database-url", url, "vendors", "list"]),
+            None,
+        )
+        .exit_code(2);
+        run(
+            mamori_bare(dir.path())
+                .env("MAMORI_DATABASE_URL", url)
+                .args(["vendors", "list"]),
+            None,
+        )
+        .exit_code(2);
+    }
+    let left: Vec<_> = fs::read_dir(dir.path())
+        .expect("read temp dir")
+        .map(|e| e.map(|e| e.file_name()))
+        .collect::<Result<_, _>>()
+        .expect("dir entries");
+    assert!(
+        left.is_empty(),
+        "a bad URL must create nothing, found {left:?}"
+    );
+}
+
+/// Kills `mamori import vendors BIG.csv` with SIGKILL at several moments and
+/// checks that every vendor of the file is there or none is, and that the
+/// SQLite file stays intact.
+#[test]
+fn sigkill_during_import_leaves_the_database_consistent() {
+    const ROWS: usize = 60_000;
+    if postgres_admin_url().is_some() {
+        println!(
+            "skipping sigkill_during_import_leaves_the_database_consistent on PostgreSQL: \
+             it checks the embedded SQLite file; run without {TEST_DATABASE_ENV} to run it"
+        );
+        return;
+    }
+    let db = TestDb::sqlite("sigkill_during_import_leaves_the_database_consistent");
+    let mut csv = template_header();
+    csv.push('\n');
+    for i in 0..ROWS {
+        let row = csv_row(&[
+            ("external_id", &format!("BIG-{i:05}")),
+            ("legal_name", &format!("Bulk Vendor {i:05} Inc")),
+            ("vendor_type", "saas"),
+            ("deployment", "public_cloud"),
+            ("tenancy", "multi_tenant"),
+            ("owner_email", &format!("owner{}@hospital.example", i % 40)),
+            ("service_name", "Hosted service"),
+            ("max_downtime_hours", "24"),
+            ("business_processes", "Scheduling; Billing"),
+            ("patient_care_impact", if i % 2 == 0 { "yes" } else { "no" }),
+            ("revenue_dependency", "low"),
+            ("data_classes", "phi"),
+            ("data_actions", "store; process"),
+            ("record_count", &(1000 + i).to_string()),
+            ("data_locations", "US"),
+            ("connectivity", "api_integration"),
+            ("subprocessors", "Amazon Web Services"),
+        ]);
+        csv.push_str(&row);
+        csv.push('\n');
+    }
+    let big = db.write("big.csv", csv);
+    let wal = db.data_dir().join("mamori.db-wal");
+
+    // First start (migrations, administrator) outside the kills, so every
+    // kill lands in the import.
+    assert!(db.vendors().is_empty());
+
+    let check = |when: &str| -> i64 {
+        let counts = block_on(async {
+            let mut conn = sqlite_connect(&db.sqlite_file()).await;
+            let integrity: Vec<String> = sqlx::query_scalar("PRAGMA integrity_check")
+                .fetch_all(&mut conn)
+                .await
+                .expect("PRAGMA integrity_check");
+            assert_eq!(integrity, ["ok"], "{when}: integrity_check");
+            let fk: Vec<sqlx::sqlite::SqliteRow> = sqlx::query("PRAGMA foreign_key_check")
+                .fetch_all(&mut conn)
+                .await
+                .expect("PRAGMA foreign_key_check");
+            assert!(fk.is_empty(), "{when}: {} foreign key violations", fk.len());
+            let mut counts = Vec::new();
+            for table in ["vendors", "services", "data_flows", "tier_changes"] {
+                let n: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
+                    .fetch_one(&mut conn)
+                    .await
+                    .expect("count");
+                counts.push((table, n));
+            }
+            let _ = conn.close().await;
+            counts
+        });
+        for (table, n) in &counts {
+            assert!(
+                *n == 0 || *n == ROWS as i64,
+                "{when}: {table} holds {n} rows, neither 0 nor {ROWS}: a partial import"
+            );
+        }
+        let vendors = counts[0].1;
+        assert!(
+            counts.iter().all(|(_, n)| *n == vendors),
+            "{when}: {counts:?}"
+        );
+        // And the CLI agrees. Listing 60,000 vendors as JSON is slow, so a
+        // complete import is checked with one search instead.
+        if vendors == 0 {
+            assert!(db.vendors().is_empty(), "{when}: vendors list --json");
+        } else {
+            let found = parse_vendor_list(
+                &db.mamori(["vendors", "list", "--json", "--search", "Bulk Vendor 59999"])
+                    .success(),
+            );
+            assert_eq!(names(&found), ["Bulk Vendor 59999 Inc"], "{when}");
+        }
+        println!("{when}: {vendors} vendors; integrity ok");
+        vendors
+    };
+
+    let spawn = || {
+        db.cmd([Path::new("import"), Path::new("vendors"), &big])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start the import")
+    };
+
+    // Kills at fixed moments. In a debug build these land while the file is
+    // read and validated, before the write transaction begins.
+    let mut complete = false;
+    for delay_ms in [300u64, 550, 800] {
+        let mut child = spawn();
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        let finished = child.try_wait().expect("try_wait").is_some();
+        child.kill().expect("SIGKILL"); // SIGKILL on Unix
+        child.wait().expect("wait");
+        if finished {
+            println!("note: the import finished within {delay_ms} ms");
+        }
+        complete |= check(&format!("SIGKILL after {delay_ms} ms")) == ROWS as i64;
+    }
+
+    // Kills in the middle of the write transaction: once the write-ahead log
+    // has grown by N MiB, the import is writing rows (a complete import
+    // writes about 300 MiB).
+    for grown_mib in [4u64, 48] {
+        if complete {
+            break;
+        }
+        let start_len = fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
+        let mut child = spawn();
+        let started = Instant::now();
+        let deadline = started + COMMAND_TIMEOUT;
+        let exited = loop {
+            if child.try_wait().expect("try_wait").is_some() {
+                break true;
+            }
+            let len = fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
+            if len > start_len + grown_mib * 1024 * 1024 {
+                break false;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the import neither wrote nor finished"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        };
+        let _ = child.kill();
+        child.wait().expect("wait");
+        let when = format!(
+            "SIGKILL after the WAL grew {grown_mib} MiB ({} ms)",
+            started.elapsed().as_millis()
+        );
+        if exited {
+            println!("note: the import finished before the WAL grew {grown_mib} MiB");
+        }
+        complete |= check(&when) == ROWS as i64;
+    }
+
+    // Undisturbed, the same file imports completely (so a count of 0 above
+    // was a rolled-back import, not a file the importer rejects).
+    if !complete {
+        let out = db
+            .mamori([Path::new("import"), Path::new("vendors"), &big])
+            .success();
+        assert_eq!(count_before(&out.stdout, "created"), ROWS, "{}", out.stdout);
+    }
+    assert_eq!(check("after a complete import"), ROWS as i64);
+}

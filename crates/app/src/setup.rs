@@ -21,6 +21,7 @@ pub struct Started {
 /// first administrator when there are no users yet.
 pub async fn start(store: &Store, org_name: &str) -> Result<Started, AppError> {
     store.migrate().await?;
+    store.optimize().await?;
     let org_id = store.ensure_organisation(org_name).await?;
     let mut first_admin = None;
     if store.count_users(&org_id).await? == 0 {

@@ -195,6 +195,16 @@ impl Store {
         Ok(out)
     }
 
+    /// Refreshes the query planner's statistics after bulk changes, so
+    /// searches pick the narrow search index. (PostgreSQL's autovacuum does
+    /// this by itself.)
+    pub async fn optimize(&self) -> Result<(), StoreError> {
+        if let Pool::Sqlite(pool) = &self.pool {
+            sqlx::query("PRAGMA optimize=0x10002").execute(pool).await?;
+        }
+        Ok(())
+    }
+
     pub async fn close(&self) {
         match &self.pool {
             Pool::Sqlite(pool) => pool.close().await,

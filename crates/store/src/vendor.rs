@@ -971,6 +971,9 @@ impl Store {
             Ok::<(), StoreError>(())
         })?;
         progress(ImportProgress { done: total, total });
+        if outcome.created + outcome.updated > 1000 {
+            self.optimize().await?;
+        }
         Ok(outcome)
     }
 

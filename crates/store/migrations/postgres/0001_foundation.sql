@@ -94,7 +94,10 @@ CREATE TABLE vendors (
     UNIQUE (org_id, matching_key)
 );
 CREATE INDEX vendors_org_name ON vendors(org_id, sort_name);
-CREATE INDEX vendors_org_tier ON vendors(org_id, tier_rank, sort_name);
+-- Serves the default "highest risk first" order without sorting every row.
+CREATE INDEX vendors_org_tier ON vendors(org_id, tier_rank DESC, score_max DESC, sort_name, id);
+-- Lets searches and data-class filters scan this index, not the wide rows.
+CREATE INDEX vendors_org_search ON vendors(org_id, search_text, data_classes);
 CREATE INDEX vendors_org_owner ON vendors(org_id, owner_email);
 CREATE INDEX vendors_org_updated ON vendors(org_id, updated_at);
 

@@ -25,10 +25,16 @@ pub async fn apply_policy(
     let policy = TieringPolicy::from_toml(text)?;
     // Every tier change names the policy version that caused it, so two
     // different policies must never share a version.
-    let active = current_policy(store, org_id).await?;
-    if active.version == policy.version && active != policy {
+    let mut known = vec![TieringPolicy::builtin()];
+    for stored in store.policy_history(org_id, 1000).await? {
+        known.push(TieringPolicy::from_toml(&stored.content)?);
+    }
+    if known
+        .iter()
+        .any(|p| p.version == policy.version && *p != policy)
+    {
         return Err(AppError::Policy(mamori_domain::PolicyError::Invalid(vec![format!(
-            "version '{}' is already in force with different rules: give the changed policy a new version",
+            "version '{}' was used before with different rules: give the changed policy a new version",
             policy.version
         )])));
     }

@@ -247,6 +247,19 @@ impl VendorDraft {
                 ));
             }
         }
+        for (field, len) in [
+            ("services", self.services.len()),
+            ("data_flows", self.data_flows.len()),
+            ("aliases", self.aliases.len()),
+            ("domains", self.domains.len()),
+        ] {
+            if len > MAX_LIST_ITEMS {
+                errors.push(FieldError::new(
+                    field,
+                    format!("at most {MAX_LIST_ITEMS} entries, got {len}"),
+                ));
+            }
+        }
         for (i, service) in self.services.iter().enumerate() {
             if service.name.trim().is_empty() {
                 errors.push(FieldError::new(
@@ -272,6 +285,9 @@ impl VendorDraft {
 }
 
 pub const MAX_NAME_CHARS: usize = 300;
+/// Most services, data flows, aliases or domains one vendor may have; the
+/// web form offers as many rows.
+pub const MAX_LIST_ITEMS: usize = 200;
 pub const MAX_NOTES_BYTES: usize = 20_000;
 
 /// A problem with one field of a vendor, in words a person can act on.

@@ -16,6 +16,17 @@ pub struct StoredPolicy {
 }
 
 impl Store {
+    /// Just the version in force (cheap: checked before writes so every
+    /// instance tiers with the policy applied last, wherever it was applied).
+    pub async fn active_policy_version(&self, org_id: &str) -> Result<Option<String>, StoreError> {
+        on_pool!(self, pool => {
+            Ok(sqlx::query_scalar("SELECT version FROM policies WHERE org_id = $1 ORDER BY applied_at DESC LIMIT 1")
+                .bind(org_id)
+                .fetch_optional(pool)
+                .await?)
+        })
+    }
+
     /// The policy in force: the one applied last.
     pub async fn active_policy(&self, org_id: &str) -> Result<Option<StoredPolicy>, StoreError> {
         Ok(self.policy_history(org_id, 1).await?.into_iter().next())

@@ -183,8 +183,11 @@ impl Store {
             if done.rows_affected() == 0 {
                 return Err(StoreError::NotFound("user"));
             }
-            // A new password ends every existing session of that user.
+            // A new password ends every existing session and API token of
+            // that user: whoever held the old password may hold those too.
             sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
+            sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
+                .bind(now()).bind(user_id).execute(&mut *tx).await?;
             insert_audit(&mut *tx, org_id, actor, NewAudit {
                 action: "user.password",
                 entity_kind: "user",
@@ -212,15 +215,18 @@ impl Store {
         }
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
-            sqlx::query("UPDATE users SET role = $1, active = $2, updated_at = $3 WHERE id = $4")
+            sqlx::query("UPDATE users SET role = $1, active = $2, updated_at = $3 WHERE id = $4 AND org_id = $5")
                 .bind(role.as_str())
                 .bind(active)
                 .bind(now())
                 .bind(user_id)
+                .bind(org_id)
                 .execute(&mut *tx)
                 .await?;
             if !active {
                 sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
+                sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
+                    .bind(now()).bind(user_id).execute(&mut *tx).await?;
             }
             insert_audit(&mut *tx, org_id, actor, NewAudit {
                 action: "user.access",

@@ -972,7 +972,10 @@ impl Store {
         })?;
         progress(ImportProgress { done: total, total });
         if outcome.created + outcome.updated > 1000 {
-            self.optimize().await?;
+            // The import has committed: a failure here must not report it failed.
+            if let Err(e) = self.optimize().await {
+                tracing::warn!(error = %e, "refreshing planner statistics failed");
+            }
         }
         Ok(outcome)
     }

@@ -163,7 +163,9 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
         })
         .unwrap_or_default();
     req.extensions_mut().insert(RequestLocale(locale));
-    if let Some(current) = current {
+    // One organisation per instance: a user of another organisation (on a
+    // shared PostgreSQL) is a stranger here.
+    if let Some(current) = current.filter(|c| c.user.org_id == state.org_id) {
         req.extensions_mut().insert(current);
     }
     let mut response = next.run(req).await;
@@ -291,20 +293,9 @@ async fn check_csrf(req: Request, expected: &str) -> Result<Request, Response> {
 }
 
 pub fn form_field(body: &[u8], name: &str) -> Option<String> {
-    serde_urlencoded_pairs(body)
-        .into_iter()
+    form_urlencoded::parse(body)
         .find(|(k, _)| k == name)
-        .map(|(_, v)| v)
-}
-
-fn serde_urlencoded_pairs(body: &[u8]) -> Vec<(String, String)> {
-    axum::extract::Query::<Vec<(String, String)>>::try_from_uri(
-        &format!("/?{}", String::from_utf8_lossy(body))
-            .parse()
-            .unwrap_or_else(|_| axum::http::Uri::from_static("/")),
-    )
-    .map(|q| q.0)
-    .unwrap_or_default()
+        .map(|(_, v)| v.into_owned())
 }
 
 pub fn urlencode(raw: &str) -> String {
@@ -330,6 +321,8 @@ pub struct LoginLimiter {
 pub const LOGIN_WINDOW: Duration = Duration::from_secs(15 * 60);
 pub const MAX_FAILURES_PER_EMAIL: usize = 5;
 pub const MAX_FAILURES_PER_ADDRESS: usize = 20;
+/// Bounds the limiter's memory; older entries are pruned past this.
+const MAX_TRACKED_KEYS: usize = 10_000;
 
 impl LoginLimiter {
     fn keys(email: &str, addr: Option<SocketAddr>) -> [(String, usize); 2] {
@@ -374,16 +367,29 @@ impl LoginLimiter {
         None
     }
 
+    /// Counts an attempt *before* the password is checked, so parallel
+    /// guesses cannot all slip past the limit; a success clears it.
     pub fn record_failure(&self, email: &str, addr: Option<SocketAddr>) {
         let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() > MAX_TRACKED_KEYS {
+            let now = Instant::now();
+            map.retain(|_, list| {
+                list.back()
+                    .is_some_and(|t| now.duration_since(*t) <= LOGIN_WINDOW)
+            });
+        }
         for (key, _) in Self::keys(email, addr) {
             map.entry(key).or_default().push_back(Instant::now());
         }
     }
 
-    pub fn record_success(&self, email: &str) {
+    pub fn record_success(&self, email: &str, addr: Option<SocketAddr>) {
         let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        map.remove(&format!("email:{}", email.trim().to_lowercase()));
+        for (key, _) in Self::keys(email, addr) {
+            if let Some(list) = map.get_mut(&key) {
+                list.pop_back();
+            }
+        }
     }
 }
 

@@ -22,6 +22,12 @@ pub struct RouteSpec {
     pub permission: Permission,
 }
 
+/// Bodies of ordinary forms and JSON requests: small, so nobody can make the
+/// server buffer megabytes before signing in.
+const FORM_LIMIT: usize = 1024 * 1024;
+/// Files: vendor inventories (a 100,000-row CSV is about 30 MB).
+const UPLOAD_LIMIT: usize = 200 * 1024 * 1024;
+
 struct Routes {
     router: Router<AppState>,
     specs: Vec<RouteSpec>,
@@ -29,10 +35,40 @@ struct Routes {
 
 impl Routes {
     fn add<H, T>(
+        self,
+        method: Method,
+        path: &'static str,
+        permission: Permission,
+        handler: H,
+    ) -> Self
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        self.add_with_limit(method, path, permission, FORM_LIMIT, handler)
+    }
+
+    /// Like `add`, for routes that take files (imports, policy documents).
+    fn upload<H, T>(
+        self,
+        method: Method,
+        path: &'static str,
+        permission: Permission,
+        handler: H,
+    ) -> Self
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        self.add_with_limit(method, path, permission, UPLOAD_LIMIT, handler)
+    }
+
+    fn add_with_limit<H, T>(
         mut self,
         method: Method,
         path: &'static str,
         permission: Permission,
+        body_limit: usize,
         handler: H,
     ) -> Self
     where
@@ -47,9 +83,11 @@ impl Routes {
             Method::PATCH => MethodFilter::PATCH,
             _ => MethodFilter::GET,
         };
-        let route = on(filter, handler).route_layer(axum::middleware::from_fn(move |req, next| {
-            authorize(permission, req, next)
-        }));
+        let route = on(filter, handler)
+            .layer(DefaultBodyLimit::max(body_limit))
+            .route_layer(axum::middleware::from_fn(move |req, next| {
+                authorize(permission, req, next)
+            }));
         self.router = self.router.route(path, route);
         self.specs.push(RouteSpec {
             method,
@@ -109,7 +147,7 @@ fn table() -> Routes {
         VendorImport,
         pages::import::form,
     )
-    .add(
+    .upload(
         post.clone(),
         "/vendors/import",
         VendorImport,
@@ -152,13 +190,13 @@ fn table() -> Routes {
         PolicyRead,
         pages::policy::download,
     )
-    .add(
+    .upload(
         post.clone(),
         "/policy/check",
         PolicyManage,
         pages::policy::check,
     )
-    .add(
+    .upload(
         post.clone(),
         "/policy/apply",
         PolicyManage,
@@ -223,7 +261,7 @@ fn table() -> Routes {
         VendorWrite,
         api::create_vendor,
     )
-    .add(
+    .upload(
         post.clone(),
         "/api/v1/vendors/import",
         VendorImport,
@@ -254,13 +292,13 @@ fn table() -> Routes {
         api::vendor_risk,
     )
     .add(get.clone(), "/api/v1/policy", PolicyRead, api::get_policy)
-    .add(
+    .upload(
         post.clone(),
         "/api/v1/policy/check",
         PolicyManage,
         api::check_policy,
     )
-    .add(
+    .upload(
         post.clone(),
         "/api/v1/policy/apply",
         PolicyManage,
@@ -291,11 +329,9 @@ pub fn route_table() -> Vec<RouteSpec> {
 
 /// The whole application, ready to serve.
 pub fn build_router(state: AppState) -> Router {
-    let limit = state.config.max_upload_bytes;
     table()
         .router
         .fallback(pages::not_found)
-        .layer(DefaultBodyLimit::max(limit))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             authenticate,

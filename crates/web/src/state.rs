@@ -68,7 +68,24 @@ impl AppState {
         }
     }
 
+    /// The policy in force. When another instance (or the CLI) applied a
+    /// newer one, it is loaded first, so nothing is tiered under old rules.
     pub async fn policy(&self) -> TieringPolicy {
-        self.policy.read().await.clone()
+        let in_memory = self.policy.read().await.clone();
+        match self.store.active_policy_version(&self.org_id).await {
+            Ok(Some(version)) if version != in_memory.version => {
+                match mamori_app::policy::current_policy(&self.store, &self.org_id).await {
+                    Ok(fresh) => {
+                        *self.policy.write().await = fresh.clone();
+                        fresh
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, "reloading the tiering policy failed");
+                        in_memory
+                    }
+                }
+            }
+            _ => in_memory,
+        }
     }
 }

@@ -141,6 +141,9 @@ pub struct TokenForm {
     pub days: Option<String>,
 }
 
+pub const DEFAULT_TOKEN_DAYS: i64 = 90;
+pub const MAX_TOKEN_DAYS: i64 = 365;
+
 /// Creates an API token: `mamori_` + 64 hex characters, shown once, stored
 /// as its SHA-256.
 pub async fn issue_token(

@@ -33,8 +33,16 @@ pub struct NextQuery {
 
 /// Only same-site paths: an open redirect would help phishing.
 pub fn safe_next(next: Option<&str>) -> String {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || "/._~%?=&-".contains(c);
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && n.len() <= 2048
+                && n.chars().all(allowed) =>
+        {
+            n.to_string()
+        }
         _ => "/".to_string(),
     }
 }
@@ -125,6 +133,17 @@ pub async fn login_submit(State(state): State<AppState>, req: Request) -> Respon
         )
         .await;
     }
+    if form.email.len() > 254 || form.password.len() > 1024 {
+        return login_page(
+            &state,
+            locale,
+            next,
+            String::new(),
+            Some(tr.t("login.failed").into()),
+            StatusCode::UNAUTHORIZED,
+        )
+        .await;
+    }
     if let Some(wait) = state.limiter.blocked_for(&form.email, addr) {
         let minutes = wait.div_ceil(60).to_string();
         let message = tr.tf("login.locked", &[("minutes", &minutes)]);
@@ -145,6 +164,7 @@ pub async fn login_submit(State(state): State<AppState>, req: Request) -> Respon
             return (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response();
         }
     };
+    state.limiter.record_failure(&form.email, addr);
     let password = form.password.clone();
     let verified = match user.clone() {
         Some(u) if u.active && u.password_hash.is_some() => {
@@ -163,7 +183,6 @@ pub async fn login_submit(State(state): State<AppState>, req: Request) -> Respon
         }
     };
     let Some(user) = user.filter(|_| verified) else {
-        state.limiter.record_failure(&form.email, addr);
         let _ = state
             .store
             .record_audit(
@@ -189,7 +208,7 @@ pub async fn login_submit(State(state): State<AppState>, req: Request) -> Respon
         )
         .await;
     };
-    state.limiter.record_success(&form.email);
+    state.limiter.record_success(&form.email, addr);
     let token = random_token();
     let csrf = random_token();
     let hours = state.config.session_hours;

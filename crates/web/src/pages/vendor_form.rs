@@ -70,7 +70,7 @@ pub struct VendorForm {
 /// Rows offered beyond the filled ones, so a service or flow can be added
 /// without JavaScript.
 const SPARE_ROWS: usize = 2;
-const MAX_ROWS: usize = 30;
+const MAX_ROWS: usize = mamori_domain::MAX_LIST_ITEMS;
 
 fn join(list: &[String]) -> String {
     list.join(", ")

@@ -53,7 +53,7 @@ pub async fn retier_all(
     let results: Vec<_> = vendors
         .into_iter()
         .map(|(id, tier, draft)| {
-            let risk = assess(policy, draft.risk_profile());
+            let risk = assess(policy, draft.risk_profile()).rating();
             (id, tier, risk)
         })
         .collect();

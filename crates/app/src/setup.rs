@@ -84,7 +84,7 @@ pub async fn load_demo(
         .vendors
         .into_iter()
         .map(|draft| {
-            let risk = assess(policy, draft.risk_profile());
+            let risk = assess(policy, draft.risk_profile()).rating();
             (draft, risk)
         })
         .collect();

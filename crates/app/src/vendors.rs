@@ -18,7 +18,7 @@ pub async fn create_vendor(
     if !problems.is_empty() {
         return Err(AppError::Invalid(problems));
     }
-    let risk = assess(policy, draft.risk_profile());
+    let risk = assess(policy, draft.risk_profile()).rating();
     Ok(store.create_vendor(org_id, draft, &risk, actor).await?)
 }
 
@@ -35,7 +35,7 @@ pub async fn update_vendor(
     if !problems.is_empty() {
         return Err(AppError::Invalid(problems));
     }
-    let risk = assess(policy, draft.risk_profile());
+    let risk = assess(policy, draft.risk_profile()).rating();
     Ok(store
         .update_vendor(org_id, id, draft, &risk, scope, actor)
         .await?)
@@ -94,7 +94,7 @@ pub async fn import_file(
         .rows
         .into_iter()
         .map(|row| {
-            let risk = assess(policy, row.vendor.risk_profile());
+            let risk = assess(policy, row.vendor.risk_profile()).rating();
             (row.vendor, risk)
         })
         .collect();

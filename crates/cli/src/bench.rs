@@ -46,7 +46,7 @@ pub async fn run(command: &BenchCommand) -> Result<()> {
                 .rows
                 .into_iter()
                 .map(|r| {
-                    let risk = assess(&policy, r.vendor.risk_profile());
+                    let risk = assess(&policy, r.vendor.risk_profile()).rating();
                     (r.vendor, risk)
                 })
                 .collect();
@@ -83,7 +83,7 @@ pub async fn run(command: &BenchCommand) -> Result<()> {
             let rows: Vec<_> = mamori_demo::synthetic_vendors(*vendors, 7)
                 .into_iter()
                 .map(|d| {
-                    let r = assess(&policy, d.risk_profile());
+                    let r = assess(&policy, d.risk_profile()).rating();
                     (d, r)
                 })
                 .collect();
@@ -133,7 +133,7 @@ pub async fn run(command: &BenchCommand) -> Result<()> {
             let rows: Vec<_> = mamori_demo::synthetic_vendors(*vendors, 11)
                 .into_iter()
                 .map(|d| {
-                    let r = assess(&policy, d.risk_profile());
+                    let r = assess(&policy, d.risk_profile()).rating();
                     (d, r)
                 })
                 .collect();

@@ -13,5 +13,5 @@ pub mod vendor;
 pub use labels::ParseLabelError;
 pub use policy::{PolicyError, TieringPolicy, DEFAULT_POLICY_TOML};
 pub use role::{Permission, Role};
-pub use tiering::{assess, CategoryScores, Contribution, InherentRisk, TierReason};
+pub use tiering::{assess, CategoryScores, Contribution, InherentRisk, Rating, TierReason};
 pub use vendor::*;

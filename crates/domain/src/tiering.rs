@@ -69,7 +69,25 @@ pub struct InherentRisk {
     pub policy_version: String,
 }
 
+/// What is stored of an assessment: the tier, the scores and the policy
+/// version. The explanation is not stored: it is `assess` again under that
+/// policy, which is cheap and always in the policy's own words.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rating {
+    pub tier: Tier,
+    pub scores: CategoryScores,
+    pub policy_version: String,
+}
+
 impl InherentRisk {
+    pub fn rating(&self) -> Rating {
+        Rating {
+            tier: self.tier,
+            scores: self.scores,
+            policy_version: self.policy_version.clone(),
+        }
+    }
+
     /// Contributions to one category, largest first.
     pub fn contributions_to(&self, category: RiskCategory) -> Vec<&Contribution> {
         let mut list: Vec<_> = self

@@ -16,7 +16,7 @@
 
 use std::io::Write;
 
-use mamori_domain::{CategoryScores, DataFlow, InherentRisk, RiskCategory, VendorDraft};
+use mamori_domain::{CategoryScores, DataFlow, Rating, RiskCategory, VendorDraft};
 use rust_xlsxwriter::{DataValidation, Format, Workbook, Worksheet, XlsxError};
 use serde::ser::SerializeMap;
 use serde::Serialize;
@@ -29,7 +29,7 @@ use crate::columns::{Field, ASSESSMENT_COLUMN_NAMES, FIELD_COUNT, TEMPLATE_COLUM
 pub struct ExportRecord<'a> {
     pub id: &'a str,
     pub vendor: &'a VendorDraft,
-    pub risk: Option<&'a InherentRisk>,
+    pub risk: Option<&'a Rating>,
 }
 
 #[derive(Debug, Error)]

@@ -79,9 +79,9 @@ impl Store {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10))
-            // 64 MiB page cache per connection (SQLite's default is 2 MiB):
+            // 32 MiB page cache per connection (SQLite's default is 2 MiB):
             // bulk imports touch random pages of the UUID indexes.
-            .pragma("cache_size", "-65536")
+            .pragma("cache_size", "-32768")
             .pragma("temp_store", "memory");
         let pool = SqlitePoolOptions::new()
             .max_connections(8)

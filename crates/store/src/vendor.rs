@@ -4,8 +4,8 @@ use std::collections::HashMap;
 
 use mamori_domain::{
     fold_name, CategoryScores, Connectivity, DataAction, DataClass, DataFlow, Deployment,
-    InherentRisk, LifecycleStatus, RevenueDependency, RiskCategory, Service, Tenancy, Tier,
-    VendorDraft, VendorSource, VendorType,
+    LifecycleStatus, Rating, RevenueDependency, RiskCategory, Service, Tenancy, Tier, VendorDraft,
+    VendorSource, VendorType,
 };
 use serde::Serialize;
 use sqlx::Row;
@@ -135,7 +135,9 @@ impl VendorPage {
 pub struct VendorRecord {
     pub id: String,
     pub draft: VendorDraft,
-    pub risk: InherentRisk,
+    /// Tier, scores and the policy version that produced them; the
+    /// explanation is `assess(policy, &draft)` under that policy.
+    pub rating: Rating,
     pub created_at: String,
     pub updated_at: String,
     pub tier_history: Vec<TierChange>,
@@ -232,13 +234,16 @@ struct VendorRow {
     tier_rank: i64,
     scores: [i64; 7],
     score_max: i64,
-    risk: String,
     policy_version: String,
     content_hash: String,
 }
 
 impl VendorRow {
-    fn new(draft: &VendorDraft, risk: &InherentRisk) -> Self {
+    fn new(draft: &VendorDraft, risk: &Rating) -> Self {
+        Self::with_hash(draft, risk, content_hash(draft))
+    }
+
+    fn with_hash(draft: &VendorDraft, risk: &Rating, content_hash: String) -> Self {
         let mut search = fold_name(&draft.legal_name);
         for extra in draft
             .aliases
@@ -283,9 +288,8 @@ impl VendorRow {
             tier_rank: tier_rank(risk.tier),
             scores,
             score_max: i64::from(risk.scores.highest().1),
-            risk: json(risk),
             policy_version: risk.policy_version.clone(),
-            content_hash: content_hash(draft),
+            content_hash,
         }
     }
 }
@@ -293,13 +297,13 @@ impl VendorRow {
 const VENDOR_INSERT: &str = "INSERT INTO vendors (id, org_id, matching_key, external_id, legal_name, sort_name, search_text, aliases, domains, \
      vendor_type, deployment, tenancy, status, source, owner_email, owner_name, notes, data_classes, tier, tier_rank, \
      score_cybersecurity, score_reputational, score_compliance, score_privacy, score_operational, score_strategic, score_financial, \
-     score_max, risk, policy_version, content_hash, created_at, updated_at) ";
+     score_max, policy_version, content_hash, created_at, updated_at) ";
 
 const VENDOR_UPDATE: &str = "UPDATE vendors SET matching_key = $1, external_id = $2, legal_name = $3, sort_name = $4, search_text = $5, \
      aliases = $6, domains = $7, vendor_type = $8, deployment = $9, tenancy = $10, status = $11, source = $12, owner_email = $13, \
      owner_name = $14, notes = $15, data_classes = $16, tier = $17, tier_rank = $18, score_cybersecurity = $19, score_reputational = $20, \
      score_compliance = $21, score_privacy = $22, score_operational = $23, score_strategic = $24, score_financial = $25, score_max = $26, \
-     risk = $27, policy_version = $28, content_hash = $29, updated_at = $30 WHERE id = $31 AND org_id = $32";
+     policy_version = $27, content_hash = $28, updated_at = $29 WHERE id = $30 AND org_id = $31";
 
 const SUMMARY_COLUMNS: &str = "id, legal_name, vendor_type, status, owner_email, owner_name, tier, score_cybersecurity, score_reputational, \
      score_compliance, score_privacy, score_operational, score_strategic, score_financial, score_max, data_classes, domains, policy_version, updated_at";
@@ -308,28 +312,28 @@ const SUMMARY_COLUMNS: &str = "id, legal_name, vendor_type, status, owner_email,
 /// 32,766 bound parameters (33 columns × 400 rows).
 const BATCH: usize = 400;
 
-/// Binds a vendor row into a multi-row insert.
+/// Binds vendor rows into a multi-row insert, moving their values (no copies).
 macro_rules! push_vendor_values {
     ($builder:expr, $rows:expr, $org:expr, $at:expr) => {
-        $builder.push_values($rows, |mut b, (id, row): (&String, &VendorRow)| {
-            b.push_bind(id.clone())
+        $builder.push_values($rows, |mut b, (id, row): (String, VendorRow)| {
+            b.push_bind(id)
                 .push_bind($org.to_string())
-                .push_bind(row.matching_key.clone())
-                .push_bind(row.external_id.clone())
-                .push_bind(row.legal_name.clone())
-                .push_bind(row.sort_name.clone())
-                .push_bind(row.search_text.clone())
-                .push_bind(row.aliases.clone())
-                .push_bind(row.domains.clone())
+                .push_bind(row.matching_key)
+                .push_bind(row.external_id)
+                .push_bind(row.legal_name)
+                .push_bind(row.sort_name)
+                .push_bind(row.search_text)
+                .push_bind(row.aliases)
+                .push_bind(row.domains)
                 .push_bind(row.vendor_type)
                 .push_bind(row.deployment)
                 .push_bind(row.tenancy)
                 .push_bind(row.status)
                 .push_bind(row.source)
-                .push_bind(row.owner_email.clone())
-                .push_bind(row.owner_name.clone())
-                .push_bind(row.notes.clone())
-                .push_bind(row.data_classes.clone())
+                .push_bind(row.owner_email)
+                .push_bind(row.owner_name)
+                .push_bind(row.notes)
+                .push_bind(row.data_classes)
                 .push_bind(row.tier)
                 .push_bind(row.tier_rank)
                 .push_bind(row.scores[0])
@@ -340,9 +344,8 @@ macro_rules! push_vendor_values {
                 .push_bind(row.scores[5])
                 .push_bind(row.scores[6])
                 .push_bind(row.score_max)
-                .push_bind(row.risk.clone())
-                .push_bind(row.policy_version.clone())
-                .push_bind(row.content_hash.clone())
+                .push_bind(row.policy_version)
+                .push_bind(row.content_hash)
                 .push_bind($at.to_string())
                 .push_bind($at.to_string());
         })
@@ -429,7 +432,6 @@ macro_rules! bind_vendor_update {
             .bind($row.scores[5])
             .bind($row.scores[6])
             .bind($row.score_max)
-            .bind(&$row.risk)
             .bind(&$row.policy_version)
             .bind(&$row.content_hash)
             .bind($at)
@@ -460,6 +462,24 @@ fn parse_label<T>(
     what: &'static str,
 ) -> Result<T, StoreError> {
     parse(raw).map_err(|e| StoreError::corrupt(what, e))
+}
+
+fn rating_from_row<R: Row>(row: &R) -> Result<Rating, StoreError>
+where
+    for<'a> &'a str: sqlx::ColumnIndex<R>,
+    for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> i64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+{
+    let mut scores = CategoryScores::default();
+    for category in RiskCategory::ALL {
+        let v: i64 = row.try_get(format!("score_{}", category.as_str()).as_str())?;
+        scores.0[category.index()] = u32::try_from(v).unwrap_or(0);
+    }
+    Ok(Rating {
+        tier: parse_label(&row.try_get::<String, _>("tier")?, Tier::parse, "tier")?,
+        scores,
+        policy_version: row.try_get("policy_version")?,
+    })
 }
 
 fn summary_from_row<R: Row>(row: &R) -> Result<VendorSummary, StoreError>
@@ -634,7 +654,7 @@ impl Store {
         &self,
         org_id: &str,
         draft: &VendorDraft,
-        risk: &InherentRisk,
+        risk: &Rating,
         actor: &Actor,
     ) -> Result<String, StoreError> {
         let id = new_id();
@@ -643,7 +663,7 @@ impl Store {
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             let mut b = sqlx::QueryBuilder::new(VENDOR_INSERT);
-            push_vendor_values!(b, std::iter::once((&id, &row)), org_id, at);
+            push_vendor_values!(b, std::iter::once((id.clone(), row)), org_id, at);
             b.build().execute(&mut *tx).await.map_err(|e| match StoreError::from(e) {
                 StoreError::Conflict(_) => StoreError::Conflict(format!(
                     "a vendor named '{}' (or with the same external id) is already registered", draft.legal_name.trim()
@@ -673,7 +693,7 @@ impl Store {
         org_id: &str,
         id: &str,
         draft: &VendorDraft,
-        risk: &InherentRisk,
+        risk: &Rating,
         scope: &VendorScope,
         actor: &Actor,
     ) -> Result<(), StoreError> {
@@ -696,14 +716,14 @@ impl Store {
             sqlx::query("DELETE FROM data_flows WHERE vendor_id = $1").bind(id).execute(&mut *tx).await?;
             let items = [(&id_owned, draft)];
             insert_children!(tx, org_id, items);
-            if before.risk.tier != risk.tier {
-                insert_tier_change!(tx, org_id, id, Some(before.risk.tier), risk.tier, &risk.policy_version, "vendor edited", &at);
+            if before.rating.tier != risk.tier {
+                insert_tier_change!(tx, org_id, id, Some(before.rating.tier), risk.tier, &risk.policy_version, "vendor edited", &at);
             }
             insert_audit(&mut *tx, org_id, actor, NewAudit {
                 action: "vendor.update",
                 entity_kind: "vendor",
                 entity_id: Some(id),
-                summary: format!("edited vendor {} ({} → {})", draft.legal_name.trim(), before.risk.tier, risk.tier),
+                summary: format!("edited vendor {} ({} → {})", draft.legal_name.trim(), before.rating.tier, risk.tier),
                 before: Some(serde_json::to_value(&before.draft).unwrap_or_default()),
                 after: Some(serde_json::to_value(draft).unwrap_or_default()),
             }).await?;
@@ -730,8 +750,7 @@ impl Store {
                 }
             }
             let mut draft = draft_from_row(&row)?;
-            let risk: InherentRisk = serde_json::from_str(&row.try_get::<String, _>("risk")?)
-                .map_err(|e| StoreError::corrupt("risk", e))?;
+            let rating = rating_from_row(&row)?;
             for r in sqlx::query("SELECT * FROM services WHERE vendor_id = $1 ORDER BY position").bind(id).fetch_all(pool).await? {
                 draft.services.push(service_from_row(&r)?.1);
             }
@@ -754,7 +773,7 @@ impl Store {
             Ok(VendorRecord {
                 id: row.try_get("id")?,
                 draft,
-                risk,
+                rating,
                 created_at: row.try_get("created_at")?,
                 updated_at: row.try_get("updated_at")?,
                 tier_history,
@@ -897,7 +916,7 @@ impl Store {
     pub async fn import_vendors(
         &self,
         org_id: &str,
-        rows: &[(VendorDraft, InherentRisk)],
+        rows: &[(VendorDraft, Rating)],
         file_name: &str,
         actor: &Actor,
         progress: &(dyn Fn(ImportProgress) + Send + Sync),
@@ -915,23 +934,24 @@ impl Store {
             }
             // Decide per row first; build the (large) column values only per
             // batch so memory stays flat however long the file is.
-            let mut inserts: Vec<(String, usize)> = Vec::new();
+            let mut inserts: Vec<(String, usize, String)> = Vec::new();
             let mut updates: Vec<(String, Option<Tier>, usize)> = Vec::new();
             for (i, (draft, _)) in rows.iter().enumerate() {
+                let hash = content_hash(draft);
                 match existing.get(&draft.matching_key()) {
-                    Some((_, hash, _)) if *hash == content_hash(draft) => outcome.unchanged += 1,
+                    Some((_, stored, _)) if *stored == hash => outcome.unchanged += 1,
                     Some((id, _, tier)) => updates.push((id.clone(), Tier::parse(tier).ok(), i)),
-                    None => inserts.push((new_id(), i)),
+                    None => inserts.push((new_id(), i, hash)),
                 }
             }
             drop(existing);
             let mut done = outcome.unchanged;
             for chunk in inserts.chunks(BATCH) {
-                let built: Vec<(&String, VendorRow)> = chunk.iter().map(|(id, i)| (id, VendorRow::new(&rows[*i].0, &rows[*i].1))).collect();
+                let built = chunk.iter().map(|(id, i, hash)| (id.clone(), VendorRow::with_hash(&rows[*i].0, &rows[*i].1, hash.clone())));
                 let mut b = sqlx::QueryBuilder::new(VENDOR_INSERT);
-                push_vendor_values!(b, built.iter().map(|(id, row)| (*id, row)), org_id, at);
+                push_vendor_values!(b, built, org_id, at);
                 b.build().execute(&mut *tx).await?;
-                let items: Vec<(&String, &VendorDraft)> = chunk.iter().map(|(id, i)| (id, &rows[*i].0)).collect();
+                let items: Vec<(&String, &VendorDraft)> = chunk.iter().map(|(id, i, _)| (id, &rows[*i].0)).collect();
                 insert_children!(tx, org_id, items);
                 outcome.created += chunk.len();
                 done += chunk.len();
@@ -1000,12 +1020,16 @@ impl Store {
         org_id: &str,
         scope: &VendorScope,
         with_risk: bool,
-    ) -> Result<Vec<(String, Tier, VendorDraft, Option<InherentRisk>)>, StoreError> {
+    ) -> Result<Vec<(String, Tier, VendorDraft, Option<Rating>)>, StoreError> {
         let (filter, owner) = match scope {
             VendorScope::All => ("", None),
             VendorScope::OwnedBy(o) => (" AND owner_email = $2", Some(o.to_lowercase())),
         };
-        let risk_column = if with_risk { ", risk" } else { "" };
+        let risk_column = if with_risk {
+            ", score_cybersecurity, score_reputational, score_compliance, score_privacy, score_operational, score_strategic, score_financial, policy_version"
+        } else {
+            ""
+        };
         let sql = format!(
             "SELECT id, tier, external_id, legal_name, aliases, domains, vendor_type, deployment, tenancy, status, source, \
              owner_email, owner_name, notes{risk_column} FROM vendors WHERE org_id = $1{filter} ORDER BY sort_name, id"
@@ -1022,7 +1046,7 @@ impl Store {
                 let id: String = row.try_get("id")?;
                 let tier = parse_label(&row.try_get::<String, _>("tier")?, Tier::parse, "tier")?;
                 let risk = if with_risk {
-                    Some(serde_json::from_str(&row.try_get::<String, _>("risk")?).map_err(|e| StoreError::corrupt("risk", e))?)
+                    Some(rating_from_row(row)?)
                 } else {
                     None
                 };
@@ -1052,7 +1076,7 @@ impl Store {
         org_id: &str,
         version: &str,
         content: &str,
-        results: &[(String, Tier, InherentRisk)],
+        results: &[(String, Tier, Rating)],
         actor: &Actor,
     ) -> Result<RetierOutcome, StoreError> {
         let at = now();
@@ -1060,7 +1084,7 @@ impl Store {
             vendors: results.len(),
             ..Default::default()
         };
-        let changed: Vec<&(String, Tier, InherentRisk)> = results
+        let changed: Vec<&(String, Tier, Rating)> = results
             .iter()
             .filter(|(_, old, risk)| *old != risk.tier)
             .collect();
@@ -1074,7 +1098,7 @@ impl Store {
                     "UPDATE vendors SET tier = v.column2, tier_rank = v.column3, score_cybersecurity = v.column4, \
                      score_reputational = v.column5, score_compliance = v.column6, score_privacy = v.column7, \
                      score_operational = v.column8, score_strategic = v.column9, score_financial = v.column10, \
-                     score_max = v.column11, risk = v.column12, policy_version = v.column13 FROM (",
+                     score_max = v.column11, policy_version = v.column12 FROM (",
                 );
                 b.push_values(chunk, |mut v, (id, _, risk)| {
                     let s = risk.scores.0;
@@ -1084,7 +1108,6 @@ impl Store {
                         .push_bind(i64::from(s[0])).push_bind(i64::from(s[1])).push_bind(i64::from(s[2])).push_bind(i64::from(s[3]))
                         .push_bind(i64::from(s[4])).push_bind(i64::from(s[5])).push_bind(i64::from(s[6]))
                         .push_bind(i64::from(risk.scores.highest().1))
-                        .push_bind(json(risk))
                         .push_bind(risk.policy_version.clone());
                 });
                 b.push(") AS v WHERE vendors.id = v.column1 AND vendors.org_id = ");

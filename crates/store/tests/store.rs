@@ -43,8 +43,8 @@ fn draft(name: &str, records: u64) -> VendorDraft {
     }
 }
 
-fn tiered(d: VendorDraft) -> (VendorDraft, InherentRisk) {
-    let risk = assess(&TieringPolicy::builtin(), d.risk_profile());
+fn tiered(d: VendorDraft) -> (VendorDraft, Rating) {
+    let risk = assess(&TieringPolicy::builtin(), d.risk_profile()).rating();
     (d, risk)
 }
 
@@ -75,7 +75,7 @@ async fn vendor_round_trips_with_services_flows_and_history() {
         .await
         .unwrap();
     assert_eq!(got.draft, d);
-    assert_eq!(got.risk, risk);
+    assert_eq!(got.rating, risk);
     assert_eq!(got.tier_history.len(), 1);
     assert_eq!(got.tier_history[0].to_tier, risk.tier);
 
@@ -309,7 +309,13 @@ async fn applying_a_policy_retiers_everyone_and_records_changes() {
     assert_eq!(drafts.len(), 20);
     let results: Vec<_> = drafts
         .iter()
-        .map(|(id, tier, d)| (id.clone(), *tier, assess(&policy, d.risk_profile())))
+        .map(|(id, tier, d)| {
+            (
+                id.clone(),
+                *tier,
+                assess(&policy, d.risk_profile()).rating(),
+            )
+        })
         .collect();
     let expected_changes = results.iter().filter(|(_, t, r)| *t != r.tier).count();
     let outcome = store

@@ -139,7 +139,7 @@ fn only_vendor(parsed: &ParsedInventory) -> &VendorDraft {
 
 fn record<'a>(
     vendor: &'a VendorDraft,
-    risk: Option<&'a mamori_domain::InherentRisk>,
+    risk: Option<&'a mamori_domain::Rating>,
 ) -> ExportRecord<'a> {
     ExportRecord {
         id: "0b9f6a1e-vendor",
@@ -152,7 +152,7 @@ proptest! {
     #[test]
     fn csv_export_reimports_exactly(vendor in vendor(), assessed in any::<bool>()) {
         prop_assume!(vendor.validate().is_empty());
-        let risk = assess(&TieringPolicy::builtin(), vendor.risk_profile());
+        let risk = assess(&TieringPolicy::builtin(), vendor.risk_profile()).rating();
         let mut out = Vec::new();
         write_csv([record(&vendor, assessed.then_some(&risk))], &mut out).expect("written");
         let parsed = parse_inventory("export.csv", &out).expect("re-imports");
@@ -165,7 +165,7 @@ proptest! {
     #[test]
     fn xlsx_export_reimports_exactly(vendor in vendor(), assessed in any::<bool>()) {
         prop_assume!(vendor.validate().is_empty());
-        let risk = assess(&TieringPolicy::builtin(), vendor.risk_profile());
+        let risk = assess(&TieringPolicy::builtin(), vendor.risk_profile()).rating();
         let bytes = write_xlsx([record(&vendor, assessed.then_some(&risk))]).expect("written");
         let parsed = parse_inventory("export.xlsx", &bytes).expect("re-imports");
         prop_assert_eq!(only_vendor(&parsed), &vendor);
@@ -177,7 +177,7 @@ proptest! {
     #[test]
     fn json_export_is_lossless(vendors in proptest::collection::vec(vendor(), 0..4)) {
         let policy = TieringPolicy::builtin();
-        let risks: Vec<_> = vendors.iter().map(|v| assess(&policy, v.risk_profile())).collect();
+        let risks: Vec<_> = vendors.iter().map(|v| assess(&policy, v.risk_profile()).rating()).collect();
         let records: Vec<_> = vendors
             .iter()
             .zip(&risks)
@@ -240,7 +240,7 @@ fn merged_vendor() -> VendorDraft {
 #[test]
 fn csv_export_merges_flows_and_quotes_formula_like_cells() {
     let vendor = merged_vendor();
-    let risk = assess(&TieringPolicy::builtin(), vendor.risk_profile());
+    let risk = assess(&TieringPolicy::builtin(), vendor.risk_profile()).rating();
     let mut out = Vec::new();
     write_csv([record(&vendor, Some(&risk))], &mut out).expect("written");
 

@@ -86,7 +86,6 @@ CREATE TABLE vendors (
     score_strategic BIGINT NOT NULL,
     score_financial BIGINT NOT NULL,
     score_max BIGINT NOT NULL,
-    risk TEXT NOT NULL,
     policy_version TEXT NOT NULL,
     content_hash TEXT NOT NULL,
     created_at TEXT NOT NULL,
@@ -95,11 +94,8 @@ CREATE TABLE vendors (
 );
 CREATE INDEX vendors_org_name ON vendors(org_id, sort_name);
 -- Serves the default "highest risk first" order without sorting every row.
-CREATE INDEX vendors_org_tier ON vendors(org_id, tier_rank DESC, score_max DESC, sort_name, id);
--- Lets searches and data-class filters scan this index, not the wide rows.
-CREATE INDEX vendors_org_search ON vendors(org_id, search_text, data_classes);
+CREATE INDEX vendors_org_tier ON vendors(org_id, tier_rank DESC, score_max DESC);
 CREATE INDEX vendors_org_owner ON vendors(org_id, owner_email);
-CREATE INDEX vendors_org_updated ON vendors(org_id, updated_at);
 
 CREATE TABLE services (
     id TEXT PRIMARY KEY,

@@ -275,9 +275,12 @@ impl VendorOutput {
     pub fn new(r: &VendorRecord, policy: &mamori_domain::TieringPolicy) -> Self {
         VendorOutput {
             id: r.id.clone(),
-            tier: r.risk.tier.as_str().into(),
+            tier: r.rating.tier.as_str().into(),
             vendor: VendorInput::from_draft(&r.draft),
-            risk: RiskOutput::new(&r.risk, policy),
+            risk: RiskOutput::new(
+                &mamori_domain::assess(policy, r.draft.risk_profile()),
+                policy,
+            ),
             created_at: r.created_at.clone(),
             updated_at: r.updated_at.clone(),
         }

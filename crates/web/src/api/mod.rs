@@ -226,7 +226,8 @@ pub async fn vendor_risk(
         .get_vendor(&state.org_id, &id, &user.vendor_scope())
         .await?;
     let policy = state.policy.read().await;
-    Ok(Json(RiskOutput::new(&record.risk, &policy)))
+    let risk = mamori_domain::assess(&policy, record.draft.risk_profile());
+    Ok(Json(RiskOutput::new(&risk, &policy)))
 }
 
 #[derive(Deserialize)]

@@ -445,14 +445,16 @@ pub async fn show(
     let chrome = Chrome::new(&state, Some(&user), locale, "vendors").await;
     let tr = &chrome.tr;
     let policy = state.policy().await;
-    let (summary, tier_reasons, scores) = explain(tr, &record.risk, &policy);
+    // The explanation is the policy's own assessment of the stored facts.
+    let risk = mamori_domain::assess(&policy, record.draft.risk_profile());
+    let (summary, tier_reasons, scores) = explain(tr, &risk, &policy);
     let d = &record.draft;
     let yes_no = |b: bool| tr.t(if b { "common.yes" } else { "common.no" }).to_string();
     let opt_num = |n: Option<u64>| n.map(|n| tr.number(n)).unwrap_or_else(|| "—".into());
     let view = VendorPageView {
         id: record.id.clone(),
-        tier: tr.label("tier", record.risk.tier.as_str()),
-        tier_class: tier_class(record.risk.tier),
+        tier: tr.label("tier", record.rating.tier.as_str()),
+        tier_class: tier_class(record.rating.tier),
         summary,
         tier_reasons,
         scores,
@@ -663,65 +665,7 @@ pub async fn create(
     Extension(user): Extension<CurrentUser>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Response {
-    let mut form = VendorForm::from_pairs(&pairs);
-    if user.role() == Role::RelationshipOwner {
-        // Owners register vendors for themselves only.
-        form.owner_email = user.user.email.clone();
-    }
-    let draft = match form.to_draft() {
-        Ok(d) => d,
-        Err(errors) => {
-            return form_page(
-                &state,
-                &user,
-                locale,
-                "vendor.new_title",
-                "/vendors".into(),
-                form,
-                errors,
-            )
-            .await
-        }
-    };
-    let policy = state.policy().await;
-    match mamori_app::vendors::create_vendor(
-        &state.store,
-        &state.org_id,
-        &policy,
-        &draft,
-        &user.actor(),
-    )
-    .await
-    {
-        Ok(id) => Redirect::to(&format!("/vendors/{id}")).into_response(),
-        Err(e) => match WebError::from(e) {
-            WebError::Conflict(m) | WebError::BadRequest(m) => {
-                form_page(
-                    &state,
-                    &user,
-                    locale,
-                    "vendor.new_title",
-                    "/vendors".into(),
-                    form,
-                    vec![FieldError::new("legal_name", m)],
-                )
-                .await
-            }
-            WebError::Unprocessable(_, fields) => {
-                form_page(
-                    &state,
-                    &user,
-                    locale,
-                    "vendor.new_title",
-                    "/vendors".into(),
-                    form,
-                    fields,
-                )
-                .await
-            }
-            other => error_page(&state, Some(&user), locale, other).await,
-        },
-    }
+    save(&state, locale, &user, None, &pairs).await
 }
 
 pub async fn edit_form(
@@ -759,46 +703,64 @@ pub async fn update(
     Path(id): Path<String>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Response {
-    let mut form = VendorForm::from_pairs(&pairs);
+    save(&state, locale, &user, Some(&id), &pairs).await
+}
+
+/// Registers (`id` = None) or edits a vendor from the submitted form; a
+/// rejected form comes back as typed, with every problem named.
+async fn save(
+    state: &AppState,
+    locale: crate::i18n::Locale,
+    user: &CurrentUser,
+    id: Option<&str>,
+    pairs: &[(String, String)],
+) -> Response {
+    let (title, action) = match id {
+        None => ("vendor.new_title", "/vendors".to_string()),
+        Some(id) => ("vendor.edit_title", format!("/vendors/{id}")),
+    };
+    let mut form = VendorForm::from_pairs(pairs);
     if user.role() == Role::RelationshipOwner {
+        // Owners register and keep vendors for themselves only.
         form.owner_email = user.user.email.clone();
     }
-    let action = format!("/vendors/{id}");
     let draft = match form.to_draft() {
         Ok(d) => d,
-        Err(errors) => {
-            return form_page(
-                &state,
-                &user,
-                locale,
-                "vendor.edit_title",
-                action,
-                form,
-                errors,
+        Err(errors) => return form_page(state, user, locale, title, action, form, errors).await,
+    };
+    let policy = state.policy().await;
+    let saved = match id {
+        None => {
+            mamori_app::vendors::create_vendor(
+                &state.store,
+                &state.org_id,
+                &policy,
+                &draft,
+                &user.actor(),
             )
             .await
         }
+        Some(id) => mamori_app::vendors::update_vendor(
+            &state.store,
+            &state.org_id,
+            &policy,
+            id,
+            &draft,
+            &user.vendor_scope(),
+            &user.actor(),
+        )
+        .await
+        .map(|()| id.to_string()),
     };
-    let policy = state.policy().await;
-    match mamori_app::vendors::update_vendor(
-        &state.store,
-        &state.org_id,
-        &policy,
-        &id,
-        &draft,
-        &user.vendor_scope(),
-        &user.actor(),
-    )
-    .await
-    {
-        Ok(()) => Redirect::to(&action).into_response(),
+    match saved {
+        Ok(id) => Redirect::to(&format!("/vendors/{id}")).into_response(),
         Err(e) => match WebError::from(e) {
             WebError::Conflict(m) | WebError::BadRequest(m) => {
                 form_page(
-                    &state,
-                    &user,
+                    state,
+                    user,
                     locale,
-                    "vendor.edit_title",
+                    title,
                     action,
                     form,
                     vec![FieldError::new("legal_name", m)],
@@ -806,18 +768,9 @@ pub async fn update(
                 .await
             }
             WebError::Unprocessable(_, fields) => {
-                form_page(
-                    &state,
-                    &user,
-                    locale,
-                    "vendor.edit_title",
-                    action,
-                    form,
-                    fields,
-                )
-                .await
+                form_page(state, user, locale, title, action, form, fields).await
             }
-            other => error_page(&state, Some(&user), locale, other).await,
+            other => error_page(state, Some(user), locale, other).await,
         },
     }
 }

@@ -49,15 +49,26 @@ pub async fn retier_all(
     text: &str,
     actor: &Actor,
 ) -> Result<RetierOutcome, AppError> {
-    let vendors = store.all_vendor_drafts(org_id).await?;
-    let results: Vec<_> = vendors
-        .into_iter()
-        .map(|(id, tier, draft)| {
-            let risk = assess(policy, draft.risk_profile()).rating();
-            (id, tier, risk)
-        })
-        .collect();
-    Ok(store
-        .apply_policy(org_id, &policy.version, text, &results, actor)
-        .await?)
+    // A vendor edited while we compute makes the store refuse the whole
+    // batch; read again and recompute (edits are rare, so this converges).
+    const ATTEMPTS: usize = 5;
+    for _ in 0..ATTEMPTS {
+        let vendors = store.all_vendor_drafts(org_id).await?;
+        let results: Vec<_> = vendors
+            .into_iter()
+            .map(|(id, tier, draft)| {
+                let rating = assess(policy, draft.risk_profile()).rating();
+                let hash = mamori_store::content_hash(&draft);
+                (id, tier, rating, hash)
+            })
+            .collect();
+        match store
+            .apply_policy(org_id, &policy.version, text, &results, actor)
+            .await
+        {
+            Err(mamori_store::StoreError::StaleRetier) => continue,
+            other => return Ok(other?),
+        }
+    }
+    Err(mamori_store::StoreError::StaleRetier.into())
 }

@@ -12,6 +12,10 @@ pub enum StoreError {
     NotFound(&'static str),
     #[error("{0}")]
     Conflict(String),
+    #[error("vendors changed while they were being re-tiered")]
+    StaleRetier,
+    #[error("the tiering policy changed to '{0}' meanwhile; try again")]
+    PolicyChanged(String),
     #[error("stored data is unreadable ({what}): {reason}")]
     Corrupt { what: &'static str, reason: String },
 }

@@ -24,8 +24,8 @@ pub use policy::StoredPolicy;
 pub use session::{ApiTokenRecord, SessionRecord};
 pub use user::{NewUser, UserRecord};
 pub use vendor::{
-    DashboardCounts, ImportOutcome, ImportProgress, RetierOutcome, SortKey, TierChange,
-    VendorListQuery, VendorPage, VendorRecord, VendorScope, VendorSummary,
+    content_hash, DashboardCounts, ImportOutcome, ImportProgress, RetierOutcome, SortKey,
+    TierChange, VendorListQuery, VendorPage, VendorRecord, VendorScope, VendorSummary,
 };
 
 /// Who did something, for the audit log.

@@ -203,7 +203,7 @@ fn json<T: Serialize>(value: &T) -> String {
 
 /// Change detection for re-imports (FNV-1a over the canonical JSON; not a
 /// security control).
-fn content_hash(draft: &VendorDraft) -> String {
+pub fn content_hash(draft: &VendorDraft) -> String {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for byte in json(draft).bytes() {
         hash ^= u64::from(byte);
@@ -307,6 +307,24 @@ const VENDOR_UPDATE: &str = "UPDATE vendors SET matching_key = $1, external_id =
 
 const SUMMARY_COLUMNS: &str = "id, legal_name, vendor_type, status, owner_email, owner_name, tier, score_cybersecurity, score_reputational, \
      score_compliance, score_privacy, score_operational, score_strategic, score_financial, score_max, data_classes, domains, policy_version, updated_at";
+
+/// Refuses a rating computed under a policy other than the one in force
+/// (another instance may have applied a new one meanwhile).
+macro_rules! check_policy_version {
+    ($tx:expr, $org:expr, $version:expr) => {{
+        let active: Option<String> = sqlx::query_scalar(
+            "SELECT version FROM policies WHERE org_id = $1 ORDER BY applied_at DESC LIMIT 1",
+        )
+        .bind($org)
+        .fetch_optional(&mut *$tx)
+        .await?;
+        if let Some(active) = active {
+            if active != $version {
+                return Err(StoreError::PolicyChanged(active));
+            }
+        }
+    }};
+}
 
 /// Rows per multi-row INSERT: keeps every statement under SQLite's limit of
 /// 32,766 bound parameters (33 columns × 400 rows).
@@ -662,6 +680,7 @@ impl Store {
         let row = VendorRow::new(draft, risk);
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
+            check_policy_version!(tx, org_id, risk.policy_version.as_str());
             let mut b = sqlx::QueryBuilder::new(VENDOR_INSERT);
             push_vendor_values!(b, std::iter::once((id.clone(), row)), org_id, at);
             b.build().execute(&mut *tx).await.map_err(|e| match StoreError::from(e) {
@@ -703,6 +722,7 @@ impl Store {
         let id_owned = id.to_string();
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
+            check_policy_version!(tx, org_id, risk.policy_version.as_str());
             bind_vendor_update!(sqlx::query(VENDOR_UPDATE), row, &at, id, org_id)
                 .execute(&mut *tx)
                 .await
@@ -926,6 +946,9 @@ impl Store {
         let mut outcome = ImportOutcome::default();
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
+            if let Some((_, first)) = rows.first() {
+                check_policy_version!(tx, org_id, first.policy_version.as_str());
+            }
             let existing_rows = sqlx::query("SELECT id, matching_key, content_hash, tier FROM vendors WHERE org_id = $1")
                 .bind(org_id).fetch_all(&mut *tx).await?;
             let mut existing: HashMap<String, (String, String, String)> = HashMap::with_capacity(existing_rows.len());
@@ -1069,14 +1092,17 @@ impl Store {
         })
     }
 
-    /// Records a newly applied policy and stores every vendor's new risk, with
-    /// a tier change for each vendor whose tier moved — one transaction.
+    /// Records a newly applied policy and stores every vendor's new rating,
+    /// with a tier change for each vendor whose tier moved — one
+    /// transaction. Each result carries the content hash of the draft it was
+    /// computed from; if any vendor was edited meanwhile, nothing is written
+    /// and `StaleRetier` asks the caller to compute again.
     pub async fn apply_policy(
         &self,
         org_id: &str,
         version: &str,
         content: &str,
-        results: &[(String, Tier, Rating)],
+        results: &[(String, Tier, Rating, String)],
         actor: &Actor,
     ) -> Result<RetierOutcome, StoreError> {
         let at = now();
@@ -1084,9 +1110,9 @@ impl Store {
             vendors: results.len(),
             ..Default::default()
         };
-        let changed: Vec<&(String, Tier, Rating)> = results
+        let changed: Vec<&(String, Tier, Rating, String)> = results
             .iter()
-            .filter(|(_, old, risk)| *old != risk.tier)
+            .filter(|(_, old, risk, _)| *old != risk.tier)
             .collect();
         outcome.tier_changes = changed.len();
         on_pool!(self, pool => {
@@ -1100,7 +1126,7 @@ impl Store {
                      score_operational = v.column8, score_strategic = v.column9, score_financial = v.column10, \
                      score_max = v.column11, policy_version = v.column12 FROM (",
                 );
-                b.push_values(chunk, |mut v, (id, _, risk)| {
+                b.push_values(chunk, |mut v, (id, _, risk, hash)| {
                     let s = risk.scores.0;
                     v.push_bind(id.clone())
                         .push_bind(risk.tier.as_str())
@@ -1108,16 +1134,21 @@ impl Store {
                         .push_bind(i64::from(s[0])).push_bind(i64::from(s[1])).push_bind(i64::from(s[2])).push_bind(i64::from(s[3]))
                         .push_bind(i64::from(s[4])).push_bind(i64::from(s[5])).push_bind(i64::from(s[6]))
                         .push_bind(i64::from(risk.scores.highest().1))
-                        .push_bind(risk.policy_version.clone());
+                        .push_bind(risk.policy_version.clone())
+                        .push_bind(hash.clone());
                 });
-                b.push(") AS v WHERE vendors.id = v.column1 AND vendors.org_id = ");
+                b.push(") AS v WHERE vendors.id = v.column1 AND vendors.content_hash = v.column13 AND vendors.org_id = ");
                 b.push_bind(org_id.to_string());
                 let affected = b.build().execute(&mut *tx).await?;
+                if affected.rows_affected() as usize != chunk.len() {
+                    // Rolls back: a vendor changed since its draft was read.
+                    return Err(StoreError::StaleRetier);
+                }
                 outcome.score_changes += affected.rows_affected() as usize;
             }
             for chunk in changed.chunks(BATCH) {
                 let mut t = sqlx::QueryBuilder::new("INSERT INTO tier_changes (id, org_id, vendor_id, from_tier, to_tier, policy_version, cause, changed_at) ");
-                t.push_values(chunk, |mut v, (id, old, risk)| {
+                t.push_values(chunk, |mut v, (id, old, risk, _)| {
                     v.push_bind(new_id()).push_bind(org_id.to_string()).push_bind(id.clone()).push_bind(Some(old.as_str()))
                         .push_bind(risk.tier.as_str()).push_bind(version.to_string()).push_bind("policy applied").push_bind(at.clone());
                 });

@@ -314,10 +314,11 @@ async fn applying_a_policy_retiers_everyone_and_records_changes() {
                 id.clone(),
                 *tier,
                 assess(&policy, d.risk_profile()).rating(),
+                content_hash(d),
             )
         })
         .collect();
-    let expected_changes = results.iter().filter(|(_, t, r)| *t != r.tier).count();
+    let expected_changes = results.iter().filter(|(_, t, r, _)| *t != r.tier).count();
     let outcome = store
         .apply_policy(&org, &policy.version, &policy.to_toml(), &results, &actor())
         .await
@@ -341,7 +342,7 @@ async fn applying_a_policy_retiers_everyone_and_records_changes() {
         .vendors
         .iter()
         .all(|v| v.tier == Tier::Critical && v.policy_version == "strict-1"));
-    let changed = results.iter().find(|(_, t, r)| *t != r.tier).unwrap();
+    let changed = results.iter().find(|(_, t, r, _)| *t != r.tier).unwrap();
     let record = store
         .get_vendor(&org, &changed.0, &VendorScope::All)
         .await
@@ -495,4 +496,86 @@ async fn mistyped_urls_are_errors() {
             .unwrap_or_else(|| panic!("{url} must fail"));
         assert!(matches!(err, StoreError::BadUrl { .. }), "{url}: {err}");
     }
+}
+
+#[tokio::test]
+async fn retiering_refuses_vendors_edited_meanwhile_and_stale_policies() {
+    let db = fresh_database().await.expect("database");
+    let store = &db.store;
+    let org = store.ensure_organisation("Test Hospital").await.unwrap();
+    let (d, r) = tiered(draft("Edited Co", 10));
+    let id = store.create_vendor(&org, &d, &r, &actor()).await.unwrap();
+    let mut policy = TieringPolicy::builtin();
+    policy.version = "next-1".into();
+    let drafts = store.all_vendor_drafts(&org).await.unwrap();
+    let results: Vec<_> = drafts
+        .iter()
+        .map(|(id, tier, d)| {
+            (
+                id.clone(),
+                *tier,
+                assess(&policy, d.risk_profile()).rating(),
+                content_hash(d),
+            )
+        })
+        .collect();
+    // Someone edits the vendor after its draft was read for re-tiering.
+    let (edited, edited_rating) = tiered(draft("Edited Co", 900_000));
+    store
+        .update_vendor(
+            &org,
+            &id,
+            &edited,
+            &edited_rating,
+            &VendorScope::All,
+            &actor(),
+        )
+        .await
+        .unwrap();
+    let err = store
+        .apply_policy(&org, &policy.version, &policy.to_toml(), &results, &actor())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::StaleRetier), "{err}");
+    assert!(
+        store.active_policy(&org).await.unwrap().is_none(),
+        "nothing was applied"
+    );
+    assert_eq!(
+        store
+            .get_vendor(&org, &id, &VendorScope::All)
+            .await
+            .unwrap()
+            .rating,
+        edited_rating
+    );
+
+    // Once a policy is in force, a rating from another policy is refused.
+    let fresh: Vec<_> = store
+        .all_vendor_drafts(&org)
+        .await
+        .unwrap()
+        .iter()
+        .map(|(id, tier, d)| {
+            (
+                id.clone(),
+                *tier,
+                assess(&policy, d.risk_profile()).rating(),
+                content_hash(d),
+            )
+        })
+        .collect();
+    store
+        .apply_policy(&org, &policy.version, &policy.to_toml(), &fresh, &actor())
+        .await
+        .unwrap();
+    let (late, late_rating) = tiered(draft("Late Co", 1));
+    let err = store
+        .create_vendor(&org, &late, &late_rating, &actor())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::PolicyChanged(ref v) if v == "next-1"),
+        "{err}"
+    );
 }

@@ -44,6 +44,9 @@ impl From<StoreError> for WebError {
         match e {
             StoreError::NotFound(_) => WebError::NotFound,
             StoreError::Conflict(m) => WebError::Conflict(m),
+            e @ (StoreError::PolicyChanged(_) | StoreError::StaleRetier) => {
+                WebError::Conflict(e.to_string())
+            }
             other => WebError::Internal(other.to_string()),
         }
     }

@@ -131,7 +131,17 @@ pub async fn password(
     {
         // Changing the password ends every session, this one included.
         Ok(()) => Redirect::to("/login").into_response(),
-        Err(e) => account_page(&state, &user, locale, None, None, Some(e.to_string())).await,
+        Err(e) => {
+            account_page(
+                &state,
+                &user,
+                locale,
+                None,
+                None,
+                Some(crate::error::WebError::from(e).public_message()),
+            )
+            .await
+        }
     }
 }
 
@@ -187,7 +197,17 @@ pub async fn create_token(
         .and_then(|d| d.trim().parse::<i64>().ok());
     match issue_token(&state, &user, &form.name, days).await {
         Ok((token, _)) => account_page(&state, &user, locale, Some(token), None, None).await,
-        Err(e) => account_page(&state, &user, locale, None, None, Some(e.to_string())).await,
+        Err(e) => {
+            account_page(
+                &state,
+                &user,
+                locale,
+                None,
+                None,
+                Some(crate::error::WebError::from(e).public_message()),
+            )
+            .await
+        }
     }
 }
 
@@ -203,6 +223,16 @@ pub async fn revoke_token(
         .await
     {
         Ok(()) => Redirect::to("/account").into_response(),
-        Err(e) => account_page(&state, &user, locale, None, None, Some(e.to_string())).await,
+        Err(e) => {
+            account_page(
+                &state,
+                &user,
+                locale,
+                None,
+                None,
+                Some(crate::error::WebError::from(e).public_message()),
+            )
+            .await
+        }
     }
 }

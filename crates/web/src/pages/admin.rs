@@ -175,6 +175,30 @@ pub async fn update_user(
         )
         .await;
     }
+    // Check the new password before changing anything, so a rejected
+    // password does not leave a half-applied change behind.
+    let new_hash = match form.password.filter(|p| !p.is_empty()) {
+        None => None,
+        Some(password) => match tokio::task::spawn_blocking(move || {
+            mamori_app::password::hash_password(&password)
+        })
+        .await
+        {
+            Ok(Ok(h)) => Some(h),
+            Ok(Err(e)) => {
+                return users_page(&state, &user, locale, None, Some(e.to_string())).await
+            }
+            Err(e) => {
+                return error_page(
+                    &state,
+                    Some(&user),
+                    locale,
+                    WebError::Internal(e.to_string()),
+                )
+                .await
+            }
+        },
+    };
     if let Err(e) = state
         .store
         .update_user_access(&state.org_id, &id, role, active, &user.actor())
@@ -189,26 +213,7 @@ pub async fn update_user(
         )
         .await;
     }
-    if let Some(password) = form.password.filter(|p| !p.is_empty()) {
-        let hash = match tokio::task::spawn_blocking(move || {
-            mamori_app::password::hash_password(&password)
-        })
-        .await
-        {
-            Ok(Ok(h)) => h,
-            Ok(Err(e)) => {
-                return users_page(&state, &user, locale, None, Some(e.to_string())).await
-            }
-            Err(e) => {
-                return error_page(
-                    &state,
-                    Some(&user),
-                    locale,
-                    WebError::Internal(e.to_string()),
-                )
-                .await
-            }
-        };
+    if let Some(hash) = new_hash {
         if let Err(e) = state
             .store
             .set_password_hash(&state.org_id, &id, &hash, &user.actor())

@@ -981,8 +981,54 @@ impl Store {
                 progress(ImportProgress { done, total });
             }
             for chunk in updates.chunks(BATCH) {
+                // Each re-imported vendor gets its own audit record with the
+                // values it had before, read before they are overwritten.
+                let mut before: HashMap<String, VendorDraft> = HashMap::with_capacity(chunk.len());
+                let mut in_list = String::new();
+                for n in 0..chunk.len() {
+                    if n > 0 {
+                        in_list.push_str(", ");
+                    }
+                    in_list.push_str(&format!("${}", n + 2));
+                }
+                for table in ["vendors", "services", "data_flows"] {
+                    let key = if table == "vendors" { "id" } else { "vendor_id" };
+                    let order = if table == "vendors" { "id" } else { "vendor_id, position" };
+                    let sql = format!("SELECT * FROM {table} WHERE org_id = $1 AND {key} IN ({in_list}) ORDER BY {order}");
+                    let mut q = sqlx::query(&sql).bind(org_id);
+                    for (id, _, _) in chunk {
+                        q = q.bind(id);
+                    }
+                    for r in q.fetch_all(&mut *tx).await? {
+                        match table {
+                            "vendors" => {
+                                before.insert(r.try_get("id")?, draft_from_row(&r)?);
+                            }
+                            "services" => {
+                                let (vendor_id, service) = service_from_row(&r)?;
+                                if let Some(d) = before.get_mut(&vendor_id) {
+                                    d.services.push(service);
+                                }
+                            }
+                            _ => {
+                                let (vendor_id, flow) = flow_from_row(&r)?;
+                                if let Some(d) = before.get_mut(&vendor_id) {
+                                    d.data_flows.push(flow);
+                                }
+                            }
+                        }
+                    }
+                }
                 for (id, old_tier, i) in chunk {
                     let row = VendorRow::new(&rows[*i].0, &rows[*i].1);
+                    insert_audit(&mut *tx, org_id, actor, NewAudit {
+                        action: "vendor.update",
+                        entity_kind: "vendor",
+                        entity_id: Some(id),
+                        summary: format!("re-imported vendor {} from {file_name}", row.legal_name),
+                        before: before.get(id).map(|d| serde_json::to_value(d).unwrap_or_default()),
+                        after: Some(serde_json::to_value(&rows[*i].0).unwrap_or_default()),
+                    }).await?;
                     bind_vendor_update!(sqlx::query(VENDOR_UPDATE), row, &at, id, org_id).execute(&mut *tx).await?;
                     sqlx::query("DELETE FROM services WHERE vendor_id = $1").bind(id).execute(&mut *tx).await?;
                     sqlx::query("DELETE FROM data_flows WHERE vendor_id = $1").bind(id).execute(&mut *tx).await?;

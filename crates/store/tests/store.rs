@@ -266,6 +266,33 @@ async fn reimport_updates_in_place_and_skips_unchanged() {
         .await
         .unwrap();
     assert_eq!((third.created, third.updated, third.unchanged), (0, 1, 4));
+    // The re-imported vendor has its own audit record, with before and after.
+    let query = VendorListQuery {
+        search: Some("co 0".into()),
+        per_page: 5,
+        ..Default::default()
+    };
+    let page = store
+        .list_vendors(&org, &query, &VendorScope::All)
+        .await
+        .unwrap();
+    let audit = store
+        .audit_page(&org, Some(&page.vendors[0].id), 1, 10)
+        .await
+        .unwrap();
+    let entry = audit
+        .entries
+        .iter()
+        .find(|e| e.action == "vendor.update")
+        .expect("per-vendor audit record");
+    assert_eq!(
+        entry.before.as_ref().unwrap()["data_flows"][0]["record_count"],
+        10
+    );
+    assert_eq!(
+        entry.after.as_ref().unwrap()["data_flows"][0]["record_count"],
+        500_000
+    );
     let page = store
         .list_vendors(
             &org,

@@ -204,12 +204,24 @@ fn json<T: Serialize>(value: &T) -> String {
 /// Change detection for re-imports (FNV-1a over the canonical JSON; not a
 /// security control).
 pub fn content_hash(draft: &VendorDraft) -> String {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in json(draft).bytes() {
-        hash ^= u64::from(byte);
-        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    /// Hashes what it is written, so the JSON is never held in memory.
+    struct Fnv(u64);
+    impl std::io::Write for Fnv {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            for byte in bytes {
+                self.0 ^= u64::from(*byte);
+                self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+            }
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
     }
-    format!("{hash:016x}")
+    let mut hasher = Fnv(0xcbf2_9ce4_8422_2325);
+    // Writing into a hasher cannot fail; a draft always serialises.
+    let _ = serde_json::to_writer(&mut hasher, draft);
+    format!("{:016x}", hasher.0)
 }
 
 /// The vendors-table values derived from a draft and its risk.
@@ -244,7 +256,8 @@ impl VendorRow {
     }
 
     fn with_hash(draft: &VendorDraft, risk: &Rating, content_hash: String) -> Self {
-        let mut search = fold_name(&draft.legal_name);
+        let sort_name = fold_name(&draft.legal_name);
+        let mut search = sort_name.clone();
         for extra in draft
             .aliases
             .iter()
@@ -271,7 +284,7 @@ impl VendorRow {
             matching_key: draft.matching_key(),
             external_id: draft.external_id.clone().filter(|s| !s.trim().is_empty()),
             legal_name: draft.legal_name.trim().to_string(),
-            sort_name: fold_name(&draft.legal_name),
+            sort_name,
             search_text: search,
             aliases: json(&draft.aliases),
             domains: json(&draft.domains),

@@ -4,9 +4,13 @@
 //! here is a function of its arguments, which is what lets the tiering rules be
 //! property-tested and re-run over every vendor in memory.
 
+pub mod assessment;
+pub mod framework;
 mod labels;
 pub mod policy;
+pub mod questionnaire;
 pub mod role;
+pub mod scoring;
 pub mod tiering;
 pub mod vendor;
 

@@ -8,7 +8,9 @@
 //! boundary. Every write that changes what people see also writes its audit
 //! record in the same transaction.
 
+mod assessment;
 mod audit;
+pub mod blob;
 mod connect;
 mod error;
 mod policy;
@@ -17,6 +19,11 @@ pub mod test_support;
 mod user;
 mod vendor;
 
+pub use assessment::{
+    AssessmentCounts, AssessmentRecord, EvidenceRecord, FindingDecision, FindingRecord,
+    FrameworkSummary, NewEvidence, NewFinding, PortalAccess, PortalLinkRecord, ScoreSummary,
+    StoredAnswer, TemplateRecord, VendorAssessmentState,
+};
 pub use audit::{AuditEntry, AuditPage, NewAudit};
 pub use connect::{Backend, Store};
 pub use error::StoreError;

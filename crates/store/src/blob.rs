@@ -1,0 +1,140 @@
+//! File storage for evidence. Callers see only `BlobStore`, so a layer that
+//! encrypts under customer-held keys can wrap any implementation without
+//! changing them.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum BlobError {
+    #[error("blob '{key}' not found")]
+    NotFound { key: String },
+    #[error("blob key '{0}' is not valid")]
+    BadKey(String),
+    #[error("file storage error on '{key}': {source}")]
+    Io {
+        key: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Stores opaque bytes under keys Mamori generates (`[a-z0-9-]`).
+pub trait BlobStore: Send + Sync {
+    fn put(&self, key: &str, bytes: &[u8]) -> Result<(), BlobError>;
+    fn get(&self, key: &str) -> Result<Vec<u8>, BlobError>;
+    /// Deleting a missing key is not an error.
+    fn delete(&self, key: &str) -> Result<(), BlobError>;
+    fn keys(&self) -> Result<Vec<String>, BlobError>;
+}
+
+/// Blobs as files in a directory, written to a temporary name, synced and
+/// renamed so a crash never leaves a half-written file under a real key.
+pub struct FsBlobStore {
+    root: PathBuf,
+}
+
+impl FsBlobStore {
+    pub fn open(root: &Path) -> Result<Self, BlobError> {
+        fs::create_dir_all(root).map_err(|source| BlobError::Io {
+            key: root.display().to_string(),
+            source,
+        })?;
+        Ok(FsBlobStore {
+            root: root.to_path_buf(),
+        })
+    }
+
+    fn path(&self, key: &str) -> Result<PathBuf, BlobError> {
+        let valid = !key.is_empty()
+            && key.len() <= 128
+            && key
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        if !valid {
+            return Err(BlobError::BadKey(key.to_string()));
+        }
+        Ok(self.root.join(key))
+    }
+}
+
+impl BlobStore for FsBlobStore {
+    fn put(&self, key: &str, bytes: &[u8]) -> Result<(), BlobError> {
+        let path = self.path(key)?;
+        let io = |source| BlobError::Io {
+            key: key.to_string(),
+            source,
+        };
+        let tmp = self.root.join(format!(".{key}.partial"));
+        let mut file = fs::File::create(&tmp).map_err(io)?;
+        file.write_all(bytes).map_err(io)?;
+        file.sync_all().map_err(io)?;
+        fs::rename(&tmp, &path).map_err(io)
+    }
+
+    fn get(&self, key: &str) -> Result<Vec<u8>, BlobError> {
+        let path = self.path(key)?;
+        fs::read(&path).map_err(|source| match source.kind() {
+            std::io::ErrorKind::NotFound => BlobError::NotFound {
+                key: key.to_string(),
+            },
+            _ => BlobError::Io {
+                key: key.to_string(),
+                source,
+            },
+        })
+    }
+
+    fn delete(&self, key: &str) -> Result<(), BlobError> {
+        let path = self.path(key)?;
+        match fs::remove_file(&path) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(source) => Err(BlobError::Io {
+                key: key.to_string(),
+                source,
+            }),
+        }
+    }
+
+    fn keys(&self) -> Result<Vec<String>, BlobError> {
+        let entries = fs::read_dir(&self.root).map_err(|source| BlobError::Io {
+            key: self.root.display().to_string(),
+            source,
+        })?;
+        Ok(entries
+            .filter_map(Result::ok)
+            .filter_map(|e| e.file_name().into_string().ok())
+            .filter(|name| !name.starts_with('.'))
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_and_delete() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FsBlobStore::open(dir.path()).unwrap();
+        store.put("abc-1", b"hello").unwrap();
+        assert_eq!(store.get("abc-1").unwrap(), b"hello");
+        assert_eq!(store.keys().unwrap(), ["abc-1"]);
+        store.delete("abc-1").unwrap();
+        store.delete("abc-1").unwrap();
+        assert!(matches!(store.get("abc-1"), Err(BlobError::NotFound { .. })));
+    }
+
+    #[test]
+    fn keys_cannot_escape_the_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FsBlobStore::open(dir.path()).unwrap();
+        for bad in ["../x", "a/b", "", "A"] {
+            assert!(matches!(store.put(bad, b"x"), Err(BlobError::BadKey(_))), "{bad}");
+        }
+    }
+}

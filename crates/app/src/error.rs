@@ -19,4 +19,9 @@ pub enum AppError {
     Export(String),
     #[error("{0}")]
     Password(String),
+    /// A questionnaire, assessment, answer or evidence problem to show as is.
+    #[error("{0}")]
+    Template(String),
+    #[error("the answers were rejected ({} problem(s)); nothing was changed: {}", .0.len(), .0.join("; "))]
+    AnswersRejected(Vec<String>),
 }

@@ -5,6 +5,7 @@
 //! an actor, does one whole thing, and returns a typed result the caller can
 //! show in its own way.
 
+pub mod assessments;
 pub mod error;
 pub mod password;
 pub mod policy;

@@ -26,7 +26,10 @@ label_enum! {
 
 impl AssessmentStatus {
     pub fn is_open(self) -> bool {
-        !matches!(self, AssessmentStatus::Completed | AssessmentStatus::Cancelled)
+        !matches!(
+            self,
+            AssessmentStatus::Completed | AssessmentStatus::Cancelled
+        )
     }
 
     /// Can the vendor contact still change answers?
@@ -132,7 +135,10 @@ pub fn evidence_status(
     }
     if kind.is_soc2() {
         if let Some(end) = dates.period_end {
-            if end.checked_add_months(Months::new(SOC2_FRESH_MONTHS)).is_some_and(|limit| limit < as_of) {
+            if end
+                .checked_add_months(Months::new(SOC2_FRESH_MONTHS))
+                .is_some_and(|limit| limit < as_of)
+            {
                 return EvidenceStatus::Stale(format!(
                     "report period ended {end}, more than {SOC2_FRESH_MONTHS} months ago"
                 ));
@@ -143,7 +149,9 @@ pub fn evidence_status(
     let reference = dates.period_end.or(dates.issued_on);
     if let Some(date) = reference {
         if dates.expires_on.is_none()
-            && date.checked_add_months(Months::new(max_age_months)).is_some_and(|limit| limit < as_of)
+            && date
+                .checked_add_months(Months::new(max_age_months))
+                .is_some_and(|limit| limit < as_of)
         {
             return EvidenceStatus::Stale(format!(
                 "dated {date}, more than {max_age_months} months ago"
@@ -346,6 +354,8 @@ mod tests {
         let p = AssessmentPolicy::default_policy();
         let missing = p.missing_evidence(Tier::Critical, &[EvidenceKind::Soc2Type2]);
         assert!(!missing.is_empty());
-        assert!(missing.iter().all(|g| !g.contains(&EvidenceKind::Soc2Type2)));
+        assert!(missing
+            .iter()
+            .all(|g| !g.contains(&EvidenceKind::Soc2Type2)));
     }
 }

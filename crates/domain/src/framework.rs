@@ -158,7 +158,10 @@ mod tests {
         assert_eq!(index.framework.active_count(ElementKind::Subcategory), 106);
         assert_eq!(index.title("PR"), "Protect");
         assert!(index.contains("GV.SC-07"));
-        assert!(!index.contains("ID.AM-06"), "withdrawn subcategory is not active");
+        assert!(
+            !index.contains("ID.AM-06"),
+            "withdrawn subcategory is not active"
+        );
     }
 
     #[test]

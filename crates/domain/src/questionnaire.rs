@@ -226,7 +226,10 @@ pub enum TemplateError {
     #[error("not a valid template file: {0}")]
     Syntax(String),
     #[error("field '{field}': {message}")]
-    File { field: &'static str, message: String },
+    File {
+        field: &'static str,
+        message: String,
+    },
     #[error("question '{question}', field '{field}': {message}")]
     Question {
         question: String,
@@ -282,11 +285,7 @@ impl TemplateFile {
         let rank = |q: &Question| -> Result<usize, TemplateError> {
             match (&q.depth, self.depths.is_empty()) {
                 (None, true) => Ok(0),
-                (Some(_), true) => Err(question_error(
-                    &q.id,
-                    "depth",
-                    "the file lists no depths",
-                )),
+                (Some(_), true) => Err(question_error(&q.id, "depth", "the file lists no depths")),
                 (None, false) => Err(question_error(&q.id, "depth", "is required")),
                 (Some(d), false) => self.depths.iter().position(|x| x == d).ok_or_else(|| {
                     question_error(
@@ -302,7 +301,12 @@ impl TemplateFile {
             .iter()
             .map(|q| rank(q).map(|r| (q.id.as_str(), r)))
             .collect::<Result<_, _>>()?;
-        check_questions(&self.framework, &self.sections, &self.questions, Some(&ranks))
+        check_questions(
+            &self.framework,
+            &self.sections,
+            &self.questions,
+            Some(&ranks),
+        )
     }
 
     /// The template at one depth (`None` for a file without depths).
@@ -427,7 +431,11 @@ fn check_questions(
         }
         if let Some(s) = &q.section {
             if !section_ids.contains(s.as_str()) {
-                return Err(question_error(id, "section", format!("unknown section '{s}'")));
+                return Err(question_error(
+                    id,
+                    "section",
+                    format!("unknown section '{s}'"),
+                ));
             }
         }
         if check_csf {
@@ -446,10 +454,18 @@ fn check_questions(
         }
         let choice = matches!(q.answer_type, AnswerType::Single | AnswerType::Multiple);
         if choice && q.options.is_empty() {
-            return Err(question_error(id, "options", "a choice question needs options"));
+            return Err(question_error(
+                id,
+                "options",
+                "a choice question needs options",
+            ));
         }
         if !choice && !q.options.is_empty() {
-            return Err(question_error(id, "options", "only choice questions take options"));
+            return Err(question_error(
+                id,
+                "options",
+                "only choice questions take options",
+            ));
         }
         let mut values = HashSet::new();
         for o in &q.options {

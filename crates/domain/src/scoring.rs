@@ -182,9 +182,7 @@ pub fn judge(question: &Question, answer: Option<&Answer>, as_of: NaiveDate) -> 
         (AnswerType::Multiple, Answer::Choices(chosen)) => {
             question.pass.iter().all(|p| chosen.contains(p))
         }
-        (AnswerType::Multiple, Answer::Choice(v)) => {
-            question.pass.iter().all(|p| p == v)
-        }
+        (AnswerType::Multiple, Answer::Choice(v)) => question.pass.iter().all(|p| p == v),
         (AnswerType::Number, Answer::Number(n)) => {
             question.min.is_none_or(|min| *n >= min) && question.max.is_none_or(|max| *n <= max)
         }
@@ -253,20 +251,18 @@ fn outcome_of(
     let answer = answers.get(&q.id);
     let outcome = match &q.show_if {
         // Templates are validated acyclic; the depth bound is a backstop.
-        Some(cond) if depth < template.questions.len() => {
-            match index.get(cond.question.as_str()) {
-                None => judge(q, answer, as_of),
-                Some(&g) => {
-                    let gate = outcome_of(g, template, index, answers, as_of, memo, depth + 1);
-                    let gate_answer = answers.get(&cond.question);
-                    if gate.is_visible() && condition_met(&cond.any, gate_answer) {
-                        judge(q, answer, as_of)
-                    } else {
-                        hidden(gate)
-                    }
+        Some(cond) if depth < template.questions.len() => match index.get(cond.question.as_str()) {
+            None => judge(q, answer, as_of),
+            Some(&g) => {
+                let gate = outcome_of(g, template, index, answers, as_of, memo, depth + 1);
+                let gate_answer = answers.get(&cond.question);
+                if gate.is_visible() && condition_met(&cond.any, gate_answer) {
+                    judge(q, answer, as_of)
+                } else {
+                    hidden(gate)
                 }
             }
-        }
+        },
         _ => judge(q, answer, as_of),
     };
     memo[i] = Some(outcome);
@@ -286,7 +282,11 @@ fn hidden(gate: Outcome) -> Outcome {
 }
 
 /// Scores an assessment as of a review date (dates are judged against it).
-pub fn score(template: &Template, answers: &HashMap<String, Answer>, as_of: NaiveDate) -> ScoreCard {
+pub fn score(
+    template: &Template,
+    answers: &HashMap<String, Answer>,
+    as_of: NaiveDate,
+) -> ScoreCard {
     let outcomes = outcomes(template, answers, as_of);
     let mut card = ScoreCard {
         overall: Points::default(),
@@ -314,11 +314,18 @@ pub fn score(template: &Template, answers: &HashMap<String, Answer>, as_of: Naiv
         for f in functions {
             card.functions.entry(f.to_string()).or_default().add(points);
         }
-        let mut categories: Vec<&str> = q.csf.iter().filter_map(|c| Csf2Index::category_of(c)).collect();
+        let mut categories: Vec<&str> = q
+            .csf
+            .iter()
+            .filter_map(|c| Csf2Index::category_of(c))
+            .collect();
         categories.sort_unstable();
         categories.dedup();
         for c in categories {
-            card.categories.entry(c.to_string()).or_default().add(points);
+            card.categories
+                .entry(c.to_string())
+                .or_default()
+                .add(points);
         }
         if outcome.is_failing() && q.is_scored() {
             card.findings.push(RaisedFinding {
@@ -331,4 +338,119 @@ pub fn score(template: &Template, answers: &HashMap<String, Answer>, as_of: Naiv
         card.outcomes.push((q.id.clone(), outcome));
     }
     card
+}
+
+/// Longest free-text answer accepted.
+pub const MAX_TEXT_ANSWER: usize = 10_000;
+
+/// Turns what a form or spreadsheet gave for a question into an answer.
+/// Empty input is `Ok(None)` (no answer); anything the question cannot take
+/// is an error message naming what was expected.
+pub fn parse_answer(question: &Question, values: &[&str]) -> Result<Option<Answer>, String> {
+    let values: Vec<&str> = values
+        .iter()
+        .map(|v| v.trim())
+        .filter(|v| !v.is_empty())
+        .collect();
+    if values.is_empty() {
+        return Ok(None);
+    }
+    let allowed = question.allowed_values();
+    let first = values[0];
+    let lower = first.to_ascii_lowercase();
+    let one_value = |what: &str| -> Result<(), String> {
+        if values.len() > 1 {
+            Err(format!("expected one {what}, got {}", values.len()))
+        } else {
+            Ok(())
+        }
+    };
+    match question.answer_type {
+        AnswerType::YesNo => {
+            one_value("answer")?;
+            let v = match lower.as_str() {
+                "yes" | "y" | "true" | "はい" => "yes",
+                "no" | "n" | "false" | "いいえ" => "no",
+                "na" | "n/a" | "not applicable" | "該当なし" => "na",
+                _ => {
+                    return Err(format!(
+                        "'{first}' is not yes, no{}",
+                        if question.allow_na { " or n/a" } else { "" }
+                    ))
+                }
+            };
+            if v == "na" && !question.allow_na {
+                return Err("this question cannot be answered 'not applicable'".into());
+            }
+            Ok(Some(Answer::Choice(v.to_string())))
+        }
+        AnswerType::Single => {
+            one_value("choice")?;
+            if first == "na" && question.allow_na {
+                return Ok(Some(Answer::NotApplicable));
+            }
+            match allowed.iter().find(|a| a.eq_ignore_ascii_case(first)) {
+                Some(v) => Ok(Some(Answer::Choice(v.to_string()))),
+                None => Err(format!("'{first}' is not one of: {}", allowed.join(", "))),
+            }
+        }
+        AnswerType::Multiple => {
+            let mut chosen = Vec::new();
+            for raw in values
+                .iter()
+                .flat_map(|v| v.split(';'))
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+            {
+                match allowed.iter().find(|a| a.eq_ignore_ascii_case(raw)) {
+                    Some(v) if !chosen.iter().any(|c: &String| c == v) => {
+                        chosen.push(v.to_string())
+                    }
+                    Some(_) => {}
+                    None => return Err(format!("'{raw}' is not one of: {}", allowed.join(", "))),
+                }
+            }
+            Ok(Some(Answer::Choices(chosen)))
+        }
+        AnswerType::Number => {
+            one_value("number")?;
+            if lower == "na" && question.allow_na {
+                return Ok(Some(Answer::NotApplicable));
+            }
+            match first.replace(',', "").parse::<f64>() {
+                Ok(n) if n.is_finite() => Ok(Some(Answer::Number(n))),
+                _ => Err(format!("'{first}' is not a number")),
+            }
+        }
+        AnswerType::Date => {
+            one_value("date")?;
+            if lower == "na" && question.allow_na {
+                return Ok(Some(Answer::NotApplicable));
+            }
+            NaiveDate::parse_from_str(first, "%Y-%m-%d")
+                .map(|d| Some(Answer::Date(d)))
+                .map_err(|_| format!("'{first}' is not a date (YYYY-MM-DD)"))
+        }
+        AnswerType::Text => {
+            let text = values.join("\n");
+            if text.len() > MAX_TEXT_ANSWER {
+                return Err(format!("longer than {MAX_TEXT_ANSWER} characters"));
+            }
+            Ok(Some(Answer::Text(text)))
+        }
+        AnswerType::File => Err("attach evidence files by upload, not as text".into()),
+    }
+}
+
+/// The form value(s) of an answer, for showing it back in a form.
+pub fn answer_values(answer: &Answer) -> Vec<String> {
+    match answer {
+        Answer::Choice(v) => vec![v.clone()],
+        Answer::Choices(v) => v.clone(),
+        Answer::Number(n) => vec![format!("{n}")],
+        Answer::Date(d) => vec![d.to_string()],
+        Answer::Text(t) => vec![t.clone()],
+        Answer::Files(_) => Vec::new(),
+        Answer::NotApplicable => vec!["na".into()],
+    }
 }

@@ -67,7 +67,8 @@ pub struct AssessmentRecord {
 
 impl AssessmentRecord {
     pub fn status(&self) -> Result<AssessmentStatus, StoreError> {
-        AssessmentStatus::parse(&self.status).map_err(|e| StoreError::corrupt("assessment status", e))
+        AssessmentStatus::parse(&self.status)
+            .map_err(|e| StoreError::corrupt("assessment status", e))
     }
 }
 
@@ -224,7 +225,9 @@ pub struct AssessmentCounts {
 }
 
 fn severity_index(s: &str) -> Option<usize> {
-    ["critical", "high", "medium", "low"].iter().position(|x| *x == s)
+    ["critical", "high", "medium", "low"]
+        .iter()
+        .position(|x| *x == s)
 }
 
 impl Store {
@@ -426,7 +429,11 @@ impl Store {
         Ok(id)
     }
 
-    pub async fn get_assessment(&self, org_id: &str, id: &str) -> Result<AssessmentRecord, StoreError> {
+    pub async fn get_assessment(
+        &self,
+        org_id: &str,
+        id: &str,
+    ) -> Result<AssessmentRecord, StoreError> {
         let sql = format!("{ASSESSMENT_SELECT} WHERE a.id = $1 AND a.org_id = $2");
         on_pool!(self, pool => {
             sqlx::query_as::<_, AssessmentRecord>(&sql).bind(id).bind(org_id)
@@ -493,8 +500,14 @@ impl Store {
                 to.as_str().replace('_', " ")
             )));
         }
-        if matches!(to, AssessmentStatus::UnderReview | AssessmentStatus::Completed) {
-            return Err(StoreError::Conflict("review and completion record a score; use begin_review or complete_assessment".into()));
+        if matches!(
+            to,
+            AssessmentStatus::UnderReview | AssessmentStatus::Completed
+        ) {
+            return Err(StoreError::Conflict(
+                "review and completion record a score; use begin_review or complete_assessment"
+                    .into(),
+            ));
         }
         let at = now();
         let sql = "UPDATE assessments SET status = $1, updated_at = $4, \
@@ -545,7 +558,9 @@ impl Store {
     ) -> Result<i64, StoreError> {
         let current = self.get_assessment(org_id, id).await?;
         if current.status()? != AssessmentStatus::UnderReview {
-            return Err(StoreError::Conflict("only an assessment under review can be completed".into()));
+            return Err(StoreError::Conflict(
+                "only an assessment under review can be completed".into(),
+            ));
         }
         let at = now();
         on_pool!(self, pool => {
@@ -669,8 +684,17 @@ impl Store {
     ) -> Result<String, StoreError> {
         let current = self.get_assessment(org_id, assessment_id).await?;
         let status = current.status()?;
-        if !matches!(status, AssessmentStatus::Planned | AssessmentStatus::Sent | AssessmentStatus::InProgress | AssessmentStatus::Submitted | AssessmentStatus::UnderReview) {
-            return Err(StoreError::Conflict("a completed or cancelled assessment cannot be sent".into()));
+        if !matches!(
+            status,
+            AssessmentStatus::Planned
+                | AssessmentStatus::Sent
+                | AssessmentStatus::InProgress
+                | AssessmentStatus::Submitted
+                | AssessmentStatus::UnderReview
+        ) {
+            return Err(StoreError::Conflict(
+                "a completed or cancelled assessment cannot be sent".into(),
+            ));
         }
         let id = new_id();
         let at = now();
@@ -730,7 +754,10 @@ impl Store {
         })
     }
 
-    pub async fn portal_links(&self, assessment_id: &str) -> Result<Vec<PortalLinkRecord>, StoreError> {
+    pub async fn portal_links(
+        &self,
+        assessment_id: &str,
+    ) -> Result<Vec<PortalLinkRecord>, StoreError> {
         on_pool!(self, pool => {
             Ok(sqlx::query_as::<_, PortalLinkRecord>(
                 "SELECT id, assessment_id, contact_name, contact_email, created_by, created_at, expires_at, revoked_at, last_used_at \
@@ -740,7 +767,11 @@ impl Store {
     }
 
     /// Resolves a portal token hash. `now` is compared with the expiry.
-    pub async fn resolve_portal_token(&self, token_hash: &str, at: &str) -> Result<PortalAccess, StoreError> {
+    pub async fn resolve_portal_token(
+        &self,
+        token_hash: &str,
+        at: &str,
+    ) -> Result<PortalAccess, StoreError> {
         on_pool!(self, pool => {
             let row = sqlx::query("SELECT l.id, l.assessment_id, l.contact_name, l.contact_email, l.created_by, l.created_at, \
                 l.expires_at, l.revoked_at, l.last_used_at, a.org_id FROM portal_links l JOIN assessments a ON a.id = l.assessment_id \
@@ -771,7 +802,12 @@ impl Store {
 
     // ----- evidence ---------------------------------------------------
 
-    pub async fn add_evidence(&self, org_id: &str, e: &NewEvidence, actor: &Actor) -> Result<String, StoreError> {
+    pub async fn add_evidence(
+        &self,
+        org_id: &str,
+        e: &NewEvidence,
+        actor: &Actor,
+    ) -> Result<String, StoreError> {
         let id = new_id();
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
@@ -800,14 +836,21 @@ impl Store {
         Ok(id)
     }
 
-    pub async fn evidence_for_vendor(&self, org_id: &str, vendor_id: &str) -> Result<Vec<EvidenceRecord>, StoreError> {
+    pub async fn evidence_for_vendor(
+        &self,
+        org_id: &str,
+        vendor_id: &str,
+    ) -> Result<Vec<EvidenceRecord>, StoreError> {
         on_pool!(self, pool => {
             Ok(sqlx::query_as::<_, EvidenceRecord>("SELECT * FROM evidence WHERE vendor_id = $1 AND org_id = $2 ORDER BY uploaded_at DESC")
                 .bind(vendor_id).bind(org_id).fetch_all(pool).await?)
         })
     }
 
-    pub async fn evidence_for_assessment(&self, assessment_id: &str) -> Result<Vec<EvidenceRecord>, StoreError> {
+    pub async fn evidence_for_assessment(
+        &self,
+        assessment_id: &str,
+    ) -> Result<Vec<EvidenceRecord>, StoreError> {
         on_pool!(self, pool => {
             Ok(sqlx::query_as::<_, EvidenceRecord>("SELECT * FROM evidence WHERE assessment_id = $1 ORDER BY uploaded_at")
                 .bind(assessment_id).fetch_all(pool).await?)
@@ -822,7 +865,12 @@ impl Store {
     }
 
     /// Deletes the metadata row; the caller deletes the blob after.
-    pub async fn delete_evidence(&self, org_id: &str, id: &str, actor: &Actor) -> Result<EvidenceRecord, StoreError> {
+    pub async fn delete_evidence(
+        &self,
+        org_id: &str,
+        id: &str,
+        actor: &Actor,
+    ) -> Result<EvidenceRecord, StoreError> {
         let record = self.get_evidence(org_id, id).await?;
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
@@ -864,7 +912,9 @@ impl Store {
         let from = current.status()?;
         if !from.can_move_to(AssessmentStatus::UnderReview) {
             return Err(StoreError::Conflict(format!(
-                "an assessment that is {} cannot be reviewed", from.as_str().replace('_', " "))));
+                "an assessment that is {} cannot be reviewed",
+                from.as_str().replace('_', " ")
+            )));
         }
         let at = now();
         on_pool!(self, pool => {
@@ -906,7 +956,10 @@ impl Store {
         })
     }
 
-    pub async fn findings_for_assessment(&self, assessment_id: &str) -> Result<Vec<FindingRecord>, StoreError> {
+    pub async fn findings_for_assessment(
+        &self,
+        assessment_id: &str,
+    ) -> Result<Vec<FindingRecord>, StoreError> {
         on_pool!(self, pool => {
             let mut rows = sqlx::query_as::<_, FindingRecord>(
                 "SELECT id, vendor_id, assessment_id, question_id, csf, title, detail, raised_severity, severity, origin, decision, status, \
@@ -918,7 +971,11 @@ impl Store {
     }
 
     /// Open findings of a vendor's assessments (worst first).
-    pub async fn open_findings_for_vendor(&self, org_id: &str, vendor_id: &str) -> Result<Vec<FindingRecord>, StoreError> {
+    pub async fn open_findings_for_vendor(
+        &self,
+        org_id: &str,
+        vendor_id: &str,
+    ) -> Result<Vec<FindingRecord>, StoreError> {
         on_pool!(self, pool => {
             let mut rows = sqlx::query_as::<_, FindingRecord>(
                 "SELECT f.id, f.vendor_id, f.assessment_id, f.question_id, f.csf, f.title, f.detail, f.raised_severity, f.severity, f.origin, \
@@ -941,7 +998,9 @@ impl Store {
     ) -> Result<String, StoreError> {
         let current = self.get_assessment(org_id, assessment_id).await?;
         if current.status()? != AssessmentStatus::UnderReview {
-            return Err(StoreError::Conflict("findings can be added while the assessment is under review".into()));
+            return Err(StoreError::Conflict(
+                "findings can be added while the assessment is under review".into(),
+            ));
         }
         let id = new_id();
         let at = now();
@@ -1066,7 +1125,12 @@ impl Store {
     }
 
     /// Vendors whose next assessment is overdue, soonest first.
-    pub async fn overdue_vendors(&self, org_id: &str, today: &str, limit: u32) -> Result<Vec<(String, String, String, String)>, StoreError> {
+    pub async fn overdue_vendors(
+        &self,
+        org_id: &str,
+        today: &str,
+        limit: u32,
+    ) -> Result<Vec<(String, String, String, String)>, StoreError> {
         let sql = format!("SELECT id, legal_name, tier, next_assessment_due FROM vendors WHERE org_id = $1 AND next_assessment_due < $2 \
             AND status NOT IN ('terminated', 'candidate') ORDER BY next_assessment_due LIMIT {}", limit.clamp(1, 200));
         on_pool!(self, pool => {
@@ -1076,7 +1140,11 @@ impl Store {
     }
 
     /// The assessment result recorded on a vendor.
-    pub async fn vendor_assessment_state(&self, org_id: &str, vendor_id: &str) -> Result<VendorAssessmentState, StoreError> {
+    pub async fn vendor_assessment_state(
+        &self,
+        org_id: &str,
+        vendor_id: &str,
+    ) -> Result<VendorAssessmentState, StoreError> {
         on_pool!(self, pool => {
             let row = sqlx::query("SELECT last_assessed_on, assessment_score, open_findings, next_assessment_due FROM vendors WHERE id = $1 AND org_id = $2")
                 .bind(vendor_id).bind(org_id).fetch_optional(pool).await?.ok_or(StoreError::NotFound("vendor"))?;

@@ -126,7 +126,10 @@ mod tests {
         assert_eq!(store.keys().unwrap(), ["abc-1"]);
         store.delete("abc-1").unwrap();
         store.delete("abc-1").unwrap();
-        assert!(matches!(store.get("abc-1"), Err(BlobError::NotFound { .. })));
+        assert!(matches!(
+            store.get("abc-1"),
+            Err(BlobError::NotFound { .. })
+        ));
     }
 
     #[test]
@@ -134,7 +137,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = FsBlobStore::open(dir.path()).unwrap();
         for bad in ["../x", "a/b", "", "A"] {
-            assert!(matches!(store.put(bad, b"x"), Err(BlobError::BadKey(_))), "{bad}");
+            assert!(
+                matches!(store.put(bad, b"x"), Err(BlobError::BadKey(_))),
+                "{bad}"
+            );
         }
     }
 }

@@ -851,3 +851,82 @@ pub fn evidence_state(e: &EvidenceRecord, policy: &AssessmentPolicy) -> Evidence
         policy.evidence_max_age_months,
     )
 }
+
+/// Stored timestamps (`…Z`, microseconds) are already RFC 3339.
+fn rfc3339(stored: &str) -> String {
+    stored.to_string()
+}
+
+/// The assessment as an OSCAL assessment-results JSON document.
+pub async fn oscal_results(store: &Store, org_id: &str, id: &str) -> Result<String, AppError> {
+    use mamori_formats::oscal_results::{
+        write_assessment_results_json, AssessmentResultsInput, FindingInput, ObservationInput, Outcome as OscalOutcome,
+    };
+    use mamori_domain::scoring::Outcome;
+    let ctx = load_context(store, org_id, id).await?;
+    let findings = store.findings_for_assessment(id).await?;
+    let card = ctx.score(today());
+    let answers = ctx.answers_with_files();
+    let observations = card
+        .outcomes
+        .iter()
+        .filter_map(|(qid, outcome)| {
+            let q = ctx.template.question(qid)?;
+            let answer = answers.get(qid)?;
+            let outcome = match outcome {
+                Outcome::Pass => OscalOutcome::Pass,
+                Outcome::Fail | Outcome::Unanswered => OscalOutcome::Fail,
+                Outcome::NotApplicable => OscalOutcome::NotApplicable,
+                Outcome::Informational => OscalOutcome::Informational,
+                _ => return None,
+            };
+            Some(ObservationInput {
+                question_id: qid.clone(),
+                question: q.text.en.clone(),
+                answer: answer.display(),
+                outcome,
+                csf_ids: q.csf.clone(),
+            })
+        })
+        .collect();
+    let input = AssessmentResultsInput {
+        assessment_id: ctx.record.id.clone(),
+        title: ctx.record.title.clone(),
+        vendor_name: ctx.record.vendor_name.clone(),
+        template_key: ctx.record.template_key.clone(),
+        template_version: ctx.record.template_version.clone(),
+        started: rfc3339(ctx.record.sent_at.as_deref().unwrap_or(&ctx.record.created_at)),
+        completed: rfc3339(
+            ctx.record
+                .completed_at
+                .as_deref()
+                .unwrap_or(&ctx.record.updated_at),
+        ),
+        reviewer: ctx.record.completed_by.clone().unwrap_or_else(|| ctx.record.created_by.clone()),
+        overall_score: ctx
+            .record
+            .score
+            .and_then(|s| u8::try_from(s).ok())
+            .or(card.overall.score()),
+        function_scores: card
+            .functions
+            .iter()
+            .filter_map(|(f, p)| p.score().map(|s| (f.clone(), s)))
+            .collect(),
+        findings: findings
+            .iter()
+            .map(|f| FindingInput {
+                id: f.id.clone(),
+                title: f.title.clone(),
+                description: if f.detail.is_empty() { f.title.clone() } else { f.detail.clone() },
+                severity: f.severity.clone(),
+                status: if f.status == "dismissed" { "dismissed".into() } else { f.decision.clone() },
+                question_id: f.question_id.clone().unwrap_or_else(|| "manual".into()),
+                csf_ids: f.csf.split(',').filter(|c| !c.is_empty()).map(str::to_string).collect(),
+                reviewer_comment: f.reviewer_comment.clone(),
+            })
+            .collect(),
+        observations,
+    };
+    write_assessment_results_json(&input).map_err(|e| AppError::Template(e.to_string()))
+}

@@ -31,6 +31,12 @@ label_enum! {
         UserManage = "user_manage",
         AuditRead = "audit_read",
         TokenManage = "token_manage",
+        AssessmentRead = "assessment_read",
+        /// Plan, send, review and complete assessments; decide findings.
+        AssessmentManage = "assessment_manage",
+        /// Reached with a vendor-portal link only: the handler checks the
+        /// link, which opens one assessment and nothing else.
+        PortalLink = "portal_link",
     }
 }
 
@@ -51,6 +57,8 @@ impl Role {
                 UserManage,
                 AuditRead,
                 TokenManage,
+                AssessmentRead,
+                AssessmentManage,
             ],
             Role::RiskManager => &[
                 DashboardView,
@@ -60,6 +68,8 @@ impl Role {
                 VendorExport,
                 PolicyRead,
                 TokenManage,
+                AssessmentRead,
+                AssessmentManage,
             ],
             Role::AcceptanceAuthority => &[
                 DashboardView,
@@ -67,6 +77,7 @@ impl Role {
                 VendorExport,
                 PolicyRead,
                 TokenManage,
+                AssessmentRead,
             ],
             // Row-level limit (only their own vendors) is applied by the store
             // through `Role::sees_only_own_vendors`.
@@ -78,6 +89,7 @@ impl Role {
                 PolicyRead,
                 AuditRead,
                 TokenManage,
+                AssessmentRead,
             ],
             // Outside people reach Mamori through scoped, expiring links only.
             Role::VendorContact => &[],
@@ -86,7 +98,7 @@ impl Role {
 
     pub fn allows(self, needed: Permission) -> bool {
         match needed {
-            Permission::Public | Permission::SignedIn => true,
+            Permission::Public | Permission::SignedIn | Permission::PortalLink => true,
             other => self.permissions().contains(&other),
         }
     }

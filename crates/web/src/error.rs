@@ -79,6 +79,14 @@ impl From<AppError> for WebError {
             AppError::Policy(p) => WebError::Unprocessable(p.to_string(), Vec::new()),
             AppError::Password(m) => WebError::BadRequest(m),
             AppError::Export(m) => WebError::Internal(m),
+            AppError::Template(m) => WebError::BadRequest(m),
+            AppError::AnswersRejected(problems) => WebError::Unprocessable(
+                format!(
+                    "the answers were rejected; nothing was changed: {}",
+                    problems.iter().take(20).cloned().collect::<Vec<_>>().join("; ")
+                ),
+                Vec::new(),
+            ),
         }
     }
 }

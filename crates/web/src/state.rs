@@ -1,6 +1,8 @@
 use std::sync::Arc;
 
+use mamori_domain::assessment::AssessmentPolicy;
 use mamori_domain::TieringPolicy;
+use mamori_store::blob::BlobStore;
 use mamori_store::Store;
 use tokio::sync::RwLock;
 
@@ -42,6 +44,10 @@ pub struct AppState {
     pub imports: Arc<ImportJobs>,
     /// The organisation's display name, read once.
     pub org_name: Arc<std::sync::OnceLock<String>>,
+    pub assessment_policy: Arc<AssessmentPolicy>,
+    /// Where evidence files go; `None` until the server configures it, and
+    /// uploads are refused meanwhile.
+    pub blobs: Option<Arc<dyn BlobStore>>,
 }
 
 impl AppState {
@@ -55,7 +61,15 @@ impl AppState {
             limiter: Arc::new(LoginLimiter::default()),
             imports: Arc::new(ImportJobs::default()),
             org_name: Arc::new(std::sync::OnceLock::new()),
+            assessment_policy: Arc::new(AssessmentPolicy::default_policy()),
+            blobs: None,
         }
+    }
+
+    /// Stores evidence files in `blobs`.
+    pub fn with_blob_store(mut self, blobs: Arc<dyn BlobStore>) -> Self {
+        self.blobs = Some(blobs);
+        self
     }
 
     pub async fn org_name(&self) -> String {

@@ -20,6 +20,7 @@ struct TestApp {
     client: reqwest::Client,
     _db: TestDatabase,
     state: AppState,
+    _evidence: tempfile::TempDir,
 }
 
 /// Signed-in browser: its session cookie and CSRF token.
@@ -52,12 +53,20 @@ async fn spawn_app() -> TestApp {
             .await
             .expect("user");
     }
+    mamori_app::assessments::sync_builtin_templates(&db.store)
+        .await
+        .expect("built-in questionnaires");
+    let evidence = tempfile::tempdir().expect("evidence dir");
+    let blobs: std::sync::Arc<dyn mamori_store::blob::BlobStore> = std::sync::Arc::new(
+        mamori_store::blob::FsBlobStore::open(evidence.path()).expect("blob store"),
+    );
     let state = AppState::new(
         db.store.clone(),
         org_id,
         TieringPolicy::builtin(),
         WebConfig::default(),
-    );
+    )
+    .with_blob_store(blobs);
     let app = build_router(state.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -78,6 +87,7 @@ async fn spawn_app() -> TestApp {
             .expect("client"),
         _db: db,
         state,
+        _evidence: evidence,
     }
 }
 
@@ -206,6 +216,7 @@ fn concrete(path: &str) -> String {
         .replace("{file}", "app.css")
         .replace("{code}", "en")
         .replace("{format}", "csv")
+        .replace("{token}", "not-a-real-portal-token")
 }
 
 #[tokio::test]
@@ -226,6 +237,18 @@ async fn every_route_is_default_deny() {
             .send()
             .await
             .expect("request");
+        if spec.permission == Permission::PortalLink {
+            // The link is the credential: a made-up one opens nothing (an
+            // upload without a multipart body is refused even before that).
+            assert!(
+                matches!(resp.status(), StatusCode::NOT_FOUND | StatusCode::GONE | StatusCode::BAD_REQUEST),
+                "{} {} with a made-up link gave {}",
+                spec.method,
+                spec.path,
+                resp.status()
+            );
+            continue;
+        }
         if spec.permission == Permission::Public {
             assert_ne!(
                 resp.status(),
@@ -827,4 +850,183 @@ fn every_translation_key_used_by_templates_exists() {
         checked > 100,
         "only {checked} keys found: the scan is broken"
     );
+}
+
+
+/// The id at the end of a `Location: /assessments/{id}` redirect.
+fn location(resp: &reqwest::Response) -> String {
+    resp.headers()
+        .get(LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string()
+}
+
+/// Registers the demo's first vendor of a tier and returns its id.
+async fn demo_vendor(app: &TestApp, tier: mamori_domain::Tier) -> String {
+    let policy = TieringPolicy::builtin();
+    let draft = mamori_demo::demo_organisation()
+        .vendors
+        .into_iter()
+        .find(|d| mamori_domain::assess(&policy, d.risk_profile()).tier == tier)
+        .expect("a demo vendor of the tier");
+    mamori_app::vendors::create_vendor(
+        &app.state.store,
+        &app.state.org_id,
+        &policy,
+        &draft,
+        &Actor::system("test"),
+    )
+    .await
+    .expect("vendor")
+}
+
+fn portal_token(html: &str) -> String {
+    let start = html.find("/portal/").expect("portal link shown") + "/portal/".len();
+    html[start..start + 43].to_string()
+}
+
+#[tokio::test]
+async fn assessment_lifecycle_over_http_and_the_portal_reaches_nothing_else() {
+    let app = spawn_app().await;
+    let rm = app.login(Role::RiskManager).await;
+    let high = demo_vendor(&app, mamori_domain::Tier::High).await;
+    let other = demo_vendor(&app, mamori_domain::Tier::Low).await;
+
+    // Plan: the template follows the tier (High → full).
+    let resp = app.post_form(&rm, &format!("/vendors/{high}/assessments"), &[]).await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let page = location(&resp);
+    let id = page.trim_start_matches("/assessments/").to_string();
+    let html = app.get(&rm, &page).await.text().await.unwrap();
+    assert!(html.contains("healthcare-baseline/full"), "High tier gets the full questionnaire");
+
+    // A second assessment, of another vendor, that the link must not reach.
+    let resp = app.post_form(&rm, &format!("/vendors/{other}/assessments"), &[]).await;
+    let other_id = location(&resp).trim_start_matches("/assessments/").to_string();
+
+    // Send: the link is shown once.
+    let resp = app
+        .post_form(&rm, &format!("/assessments/{id}/send"), &[("contact_name", "Pat Vendor"), ("contact_email", "pat@vendor.example")])
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let token = portal_token(&resp.text().await.unwrap());
+
+    // The portal opens, with no session at all.
+    let portal = app.client.get(app.url(&format!("/portal/{token}"))).send().await.unwrap();
+    assert_eq!(portal.status(), StatusCode::OK);
+    let html = portal.text().await.unwrap();
+    assert!(html.contains("id=\"question-soc2.has_report\""), "portal shows the questionnaire");
+    assert!(!html.contains(&other_id));
+
+    // Default-deny: the token opens no other route, as a bearer token, as a
+    // cookie, or glued onto other paths.
+    for path in ["/", "/vendors", &format!("/vendors/{high}"), &format!("/assessments/{id}"), &format!("/assessments/{other_id}"), "/api/v1/vendors", "/api/v1/me", "/evidence/00000000-0000-4000-8000-000000000000"] {
+        for (name, value) in [("authorization", format!("Bearer {token}")), ("cookie", format!("mamori_session={token}"))] {
+            let resp = app.client.get(app.url(path)).header(name, &value).send().await.unwrap();
+            assert!(
+                matches!(resp.status(), StatusCode::UNAUTHORIZED | StatusCode::SEE_OTHER),
+                "{path} with the portal token as {name} gave {}", resp.status()
+            );
+        }
+    }
+    let resp = app.client.get(app.url(&format!("/portal/{token}/../assessments/{other_id}"))).send().await.unwrap();
+    assert_ne!(resp.status(), StatusCode::OK);
+
+    // Autosave: JSON answer with visibility and progress.
+    let resp = app
+        .client
+        .post(app.url(&format!("/portal/{token}/answers")))
+        .header("accept", "application/json")
+        .form(&[("q:soc2.has_report", "yes"), ("q:iam.mfa_workforce", "yes")])
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status();
+    let body: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body["answered"].as_u64().unwrap() >= 1, "{body}");
+    assert_eq!(body["visibility"]["soc2.has_report"], true);
+    // A bad answer is refused with the question named, and nothing is saved.
+    let resp = app
+        .client
+        .post(app.url(&format!("/portal/{token}/answers")))
+        .header("accept", "application/json")
+        .form(&[("q:soc2.has_report", "perhaps")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: serde_json::Value = resp.json().await.unwrap();
+    assert!(body["problems"]["soc2.has_report"].is_string(), "{body}");
+
+    // Evidence: a PDF is stored; an HTML file is refused and leaves nothing.
+    let pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n".to_vec();
+    let upload = |bytes: Vec<u8>, name: &'static str| {
+        reqwest::multipart::Form::new()
+            .text("question_id", "soc2.report")
+            .text("kind", "soc2_type2")
+            .text("period_end", "2026-09-30")
+            .part("file", reqwest::multipart::Part::bytes(bytes).file_name(name))
+    };
+    let resp = app.client.post(app.url(&format!("/portal/{token}/evidence"))).multipart(upload(pdf, "soc2.pdf")).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let resp = app
+        .client
+        .post(app.url(&format!("/portal/{token}/evidence")))
+        .multipart(upload(b"<html><script>alert(1)</script></html>".to_vec(), "x.html"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    let files = app.state.store.evidence_for_assessment(&id).await.unwrap();
+    assert_eq!(files.len(), 1, "only the PDF was kept");
+    assert_eq!(files[0].content_type, "application/pdf");
+
+    // Submit, review, override one finding, complete.
+    let resp = app.client.post(app.url(&format!("/portal/{token}/submit"))).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let resp = app.post_form(&rm, &format!("/assessments/{id}/review"), &[]).await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let findings = app.state.store.findings_for_assessment(&id).await.unwrap();
+    assert!(!findings.is_empty(), "unanswered questions raise findings");
+    let first = &findings[0];
+    // An override without a comment is refused.
+    let resp = app.post_form(&rm, &format!("/findings/{}/decide", first.id), &[("action", "override"), ("severity", "low")]).await;
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    let resp = app
+        .post_form(&rm, &format!("/findings/{}/decide", first.id), &[("action", "override"), ("severity", "low"), ("comment", "compensating control in place")])
+        .await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    // An auditor can read but not decide.
+    let auditor = app.login(Role::Auditor).await;
+    assert_eq!(app.get(&auditor, &format!("/assessments/{id}")).await.status(), StatusCode::OK);
+    let resp = app.post_form(&auditor, &format!("/findings/{}/decide", first.id), &[("action", "accept")]).await;
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+
+    let resp = app.post_form(&rm, &format!("/assessments/{id}/complete"), &[]).await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let state = app.state.store.vendor_assessment_state(&app.state.org_id, &high).await.unwrap();
+    assert!(state.score.is_some());
+    assert_eq!(state.open_findings, findings.len() as i64);
+    let due = state.next_due.expect("next due date set");
+    let expected = mamori_app::assessments::today()
+        .checked_add_months(chrono::Months::new(12))
+        .unwrap()
+        .to_string();
+    assert_eq!(due, expected, "High tier is re-assessed in 12 months");
+
+    // The link no longer opens; the report and OSCAL export work.
+    let resp = app.client.get(app.url(&format!("/portal/{token}"))).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::GONE);
+    assert_eq!(app.get(&rm, &format!("/assessments/{id}/report")).await.status(), StatusCode::OK);
+    let oscal: serde_json::Value = app.get(&rm, &format!("/assessments/{id}/oscal")).await.json().await.unwrap();
+    assert!(oscal["assessment-results"]["results"][0]["findings"].as_array().is_some_and(|f| !f.is_empty()));
+
+    // Every transition is in the audit log.
+    let audit = app.state.store.audit_page(&app.state.org_id, Some(&id), 1, 100).await.unwrap();
+    let actions: Vec<&str> = audit.entries.iter().map(|e| e.action.as_str()).collect();
+    for action in ["assessment.create", "assessment.send", "assessment.status", "assessment.complete"] {
+        assert!(actions.contains(&action), "{action} missing from {actions:?}");
+    }
 }

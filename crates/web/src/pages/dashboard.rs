@@ -23,6 +23,9 @@ pub struct DashboardPage {
     pub category_chart: StackedChart,
     pub top: Vec<(String, String, String, &'static str, u32, String)>,
     pub policy_version: String,
+    pub assessments: Option<mamori_store::AssessmentCounts>,
+    pub overdue: Vec<(String, String, String, String)>,
+    pub severity_labels: Vec<String>,
 }
 
 const STATUS_CLASSES: [&str; 5] = [
@@ -47,6 +50,29 @@ pub async fn dashboard(
     {
         Ok(c) => c,
         Err(e) => return error_page(&state, Some(&user), locale, e.into()).await,
+    };
+    // Assessment counts are organisation-wide, so only people who may see
+    // assessments get them.
+    let (assessments, overdue) = if user.can(mamori_domain::Permission::AssessmentRead) {
+        let today = mamori_app::assessments::today();
+        let soon = (today + chrono::Duration::days(90)).to_string();
+        let year_ago = mamori_store::timestamp(chrono::Utc::now() - chrono::Duration::days(365));
+        let counts = match state
+            .store
+            .assessment_counts(&state.org_id, &today.to_string(), &soon, &year_ago)
+            .await
+        {
+            Ok(c) => c,
+            Err(e) => return error_page(&state, Some(&user), locale, e.into()).await,
+        };
+        let overdue = state
+            .store
+            .overdue_vendors(&state.org_id, &today.to_string(), 10)
+            .await
+            .unwrap_or_default();
+        (Some(counts), overdue)
+    } else {
+        (None, Vec::new())
     };
     let top = state
         .store
@@ -151,6 +177,15 @@ pub async fn dashboard(
             })
             .collect(),
         policy_version: policy.version.clone(),
+        assessments,
+        overdue: overdue
+            .into_iter()
+            .map(|(id, name, tier, due)| (id, name, tr.label("tier", &tier), due))
+            .collect(),
+        severity_labels: ["critical", "high", "medium", "low"]
+            .iter()
+            .map(|s| tr.label("severity", s))
+            .collect(),
         chrome,
     };
     render(&page)

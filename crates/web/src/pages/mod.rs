@@ -3,10 +3,12 @@
 
 pub mod account;
 pub mod admin;
+pub mod assessments;
 pub mod audit;
 pub mod dashboard;
 pub mod import;
 pub mod policy;
+pub mod portal;
 pub mod session;
 pub mod vendor_form;
 pub mod vendors;
@@ -42,6 +44,8 @@ pub struct Chrome {
     pub can_manage_policy: bool,
     pub can_audit: bool,
     pub can_users: bool,
+    pub can_assessments: bool,
+    pub can_manage_assessments: bool,
     pub flash: Option<String>,
 }
 
@@ -76,6 +80,8 @@ impl Chrome {
             can_manage_policy: can(Permission::PolicyManage),
             can_audit: can(Permission::AuditRead),
             can_users: can(Permission::UserManage),
+            can_assessments: can(Permission::AssessmentRead),
+            can_manage_assessments: can(Permission::AssessmentManage),
             flash: None,
         }
     }
@@ -177,11 +183,13 @@ pub async fn not_found(
 
 const APP_CSS: &str = include_str!("../../static/app.css");
 const APP_JS: &str = include_str!("../../static/app.js");
+const PORTAL_JS: &str = include_str!("../../static/portal.js");
 
 pub async fn static_file(Path(file): Path<String>) -> Response {
     let (body, content_type) = match file.as_str() {
         "app.css" => (APP_CSS, "text/css; charset=utf-8"),
         "app.js" => (APP_JS, "text/javascript; charset=utf-8"),
+        "portal.js" => (PORTAL_JS, "text/javascript; charset=utf-8"),
         _ => return StatusCode::NOT_FOUND.into_response(),
     };
     (

@@ -320,6 +320,13 @@ pub struct VendorPageView {
     pub history: Vec<(String, String, String, String)>,
     pub audit: Vec<AuditEntry>,
     pub can_edit: bool,
+    pub assessed: mamori_store::VendorAssessmentState,
+    pub overdue: bool,
+    pub can_plan: bool,
+    pub can_see_assessments: bool,
+    pub assessments: Vec<super::assessments::AssessmentRow>,
+    pub findings: Vec<super::assessments::FindingView>,
+    pub evidence: Vec<super::assessments::EvidenceView>,
 }
 
 pub struct ServiceRow {
@@ -443,6 +450,39 @@ pub async fn show(
         .map(|p| p.entries)
         .unwrap_or_default();
     let chrome = Chrome::new(&state, Some(&user), locale, "vendors").await;
+    let assessed = state
+        .store
+        .vendor_assessment_state(&state.org_id, &id)
+        .await
+        .unwrap_or_default();
+    let today = mamori_app::assessments::today().to_string();
+    let overdue = assessed.next_due.as_deref().is_some_and(|d| d < today.as_str());
+    let can_see_assessments = user.can(mamori_domain::Permission::AssessmentRead);
+    let (assessments, findings, evidence) = if can_see_assessments {
+        let list = state
+            .store
+            .list_assessments(&state.org_id, Some(&id), None, 20, 0)
+            .await
+            .map(|(rows, _)| rows)
+            .unwrap_or_default();
+        let open = state
+            .store
+            .open_findings_for_vendor(&state.org_id, &id)
+            .await
+            .unwrap_or_default();
+        let files = state
+            .store
+            .evidence_for_vendor(&state.org_id, &id)
+            .await
+            .unwrap_or_default();
+        (
+            super::assessments::rows(&list, &chrome),
+            super::assessments::finding_views(&open, &chrome),
+            super::assessments::evidence_views(&files, &state, &chrome),
+        )
+    } else {
+        (Vec::new(), Vec::new(), Vec::new())
+    };
     let tr = &chrome.tr;
     let policy = state.policy().await;
     // The explanation is the policy's own assessment of the stored facts.
@@ -516,6 +556,13 @@ pub async fn show(
             .collect(),
         audit,
         can_edit: user.can(mamori_domain::Permission::VendorWrite),
+        assessed,
+        overdue,
+        can_plan: user.can(mamori_domain::Permission::AssessmentManage),
+        can_see_assessments,
+        assessments,
+        findings,
+        evidence,
         v: record,
         chrome,
     };

@@ -859,10 +859,11 @@ fn rfc3339(stored: &str) -> String {
 
 /// The assessment as an OSCAL assessment-results JSON document.
 pub async fn oscal_results(store: &Store, org_id: &str, id: &str) -> Result<String, AppError> {
-    use mamori_formats::oscal_results::{
-        write_assessment_results_json, AssessmentResultsInput, FindingInput, ObservationInput, Outcome as OscalOutcome,
-    };
     use mamori_domain::scoring::Outcome;
+    use mamori_formats::oscal_results::{
+        write_assessment_results_json, AssessmentResultsInput, FindingInput, ObservationInput,
+        Outcome as OscalOutcome,
+    };
     let ctx = load_context(store, org_id, id).await?;
     let findings = store.findings_for_assessment(id).await?;
     let card = ctx.score(today());
@@ -895,14 +896,23 @@ pub async fn oscal_results(store: &Store, org_id: &str, id: &str) -> Result<Stri
         vendor_name: ctx.record.vendor_name.clone(),
         template_key: ctx.record.template_key.clone(),
         template_version: ctx.record.template_version.clone(),
-        started: rfc3339(ctx.record.sent_at.as_deref().unwrap_or(&ctx.record.created_at)),
+        started: rfc3339(
+            ctx.record
+                .sent_at
+                .as_deref()
+                .unwrap_or(&ctx.record.created_at),
+        ),
         completed: rfc3339(
             ctx.record
                 .completed_at
                 .as_deref()
                 .unwrap_or(&ctx.record.updated_at),
         ),
-        reviewer: ctx.record.completed_by.clone().unwrap_or_else(|| ctx.record.created_by.clone()),
+        reviewer: ctx
+            .record
+            .completed_by
+            .clone()
+            .unwrap_or_else(|| ctx.record.created_by.clone()),
         overall_score: ctx
             .record
             .score
@@ -918,11 +928,24 @@ pub async fn oscal_results(store: &Store, org_id: &str, id: &str) -> Result<Stri
             .map(|f| FindingInput {
                 id: f.id.clone(),
                 title: f.title.clone(),
-                description: if f.detail.is_empty() { f.title.clone() } else { f.detail.clone() },
+                description: if f.detail.is_empty() {
+                    f.title.clone()
+                } else {
+                    f.detail.clone()
+                },
                 severity: f.severity.clone(),
-                status: if f.status == "dismissed" { "dismissed".into() } else { f.decision.clone() },
+                status: if f.status == "dismissed" {
+                    "dismissed".into()
+                } else {
+                    f.decision.clone()
+                },
                 question_id: f.question_id.clone().unwrap_or_else(|| "manual".into()),
-                csf_ids: f.csf.split(',').filter(|c| !c.is_empty()).map(str::to_string).collect(),
+                csf_ids: f
+                    .csf
+                    .split(',')
+                    .filter(|c| !c.is_empty())
+                    .map(str::to_string)
+                    .collect(),
                 reviewer_comment: f.reviewer_comment.clone(),
             })
             .collect(),

@@ -505,8 +505,13 @@ fn check_questions(
                 ));
             }
         }
+        for (field, bound) in [("min", q.min), ("max", q.max)] {
+            if bound.is_some_and(|b| !b.is_finite()) {
+                return Err(question_error(id, field, "must be a finite number"));
+            }
+        }
         if let (Some(min), Some(max)) = (q.min, q.max) {
-            if !(min <= max) {
+            if min > max {
                 return Err(question_error(id, "min", "min is greater than max"));
             }
         }

@@ -42,7 +42,10 @@ const MAX_ROWS: usize = 5_000;
 
 /// Reads a filled answer sheet. Rows with an empty answer are skipped; a
 /// question listed twice is an error.
-pub fn parse_answer_sheet(file_name: &str, bytes: &[u8]) -> Result<Vec<AnswerRow>, AnswerSheetError> {
+pub fn parse_answer_sheet(
+    file_name: &str,
+    bytes: &[u8],
+) -> Result<Vec<AnswerRow>, AnswerSheetError> {
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(AnswerSheetError::Empty {
             file: file_name.to_string(),
@@ -89,8 +92,8 @@ fn xlsx_rows(file_name: &str, bytes: &[u8]) -> Result<RawRows, AnswerSheetError>
     };
     // calamine 0.30 can panic on inconsistent workbooks; that is bad input.
     let range = std::panic::catch_unwind(|| {
-        let mut book: Xlsx<_> =
-            open_workbook_from_rs(Cursor::new(bytes)).map_err(|e: calamine::XlsxError| e.to_string())?;
+        let mut book: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes))
+            .map_err(|e: calamine::XlsxError| e.to_string())?;
         let first = book
             .sheet_names()
             .first()
@@ -116,7 +119,9 @@ fn xlsx_rows(file_name: &str, bytes: &[u8]) -> Result<RawRows, AnswerSheetError>
                 .map(|c| match c {
                     Data::Empty => String::new(),
                     Data::String(s) => s.clone(),
-                    Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
+                    Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => {
+                        format!("{}", *f as i64)
+                    }
                     Data::Float(f) => f.to_string(),
                     Data::Int(i) => i.to_string(),
                     Data::Bool(true) => "yes".into(),
@@ -143,16 +148,19 @@ fn excel_date(serial: f64) -> Option<String> {
 }
 
 fn collect(file_name: &str, rows: RawRows) -> Result<Vec<AnswerRow>, AnswerSheetError> {
-    let mut rows = rows.into_iter().skip_while(|(_, cells)| cells.iter().all(|c| c.trim().is_empty()));
+    let mut rows = rows
+        .into_iter()
+        .skip_while(|(_, cells)| cells.iter().all(|c| c.trim().is_empty()));
     let Some((_, header)) = rows.next() else {
         return Err(AnswerSheetError::Empty {
             file: file_name.to_string(),
         });
     };
     let find = |name: &str| {
-        header
-            .iter()
-            .position(|h| h.trim().eq_ignore_ascii_case(name) || h.trim().replace(' ', "_").eq_ignore_ascii_case(name))
+        header.iter().position(|h| {
+            h.trim().eq_ignore_ascii_case(name)
+                || h.trim().replace(' ', "_").eq_ignore_ascii_case(name)
+        })
     };
     let missing = |column| AnswerSheetError::MissingColumn {
         file: file_name.to_string(),
@@ -185,14 +193,20 @@ fn collect(file_name: &str, rows: RawRows) -> Result<Vec<AnswerRow>, AnswerSheet
                 file: file_name.to_string(),
                 line,
                 column: "question_id",
-                message: format!("question '{id}' is answered twice (first on line {})", first.line),
+                message: format!(
+                    "question '{id}' is answered twice (first on line {})",
+                    first.line
+                ),
             });
         }
         out.push(AnswerRow {
             line,
             question_id: id.to_string(),
             answer: answer.to_string(),
-            comment: comment_col.map(cell).filter(|c| !c.is_empty()).map(str::to_string),
+            comment: comment_col
+                .map(cell)
+                .filter(|c| !c.is_empty())
+                .map(str::to_string),
         });
     }
     Ok(out)
@@ -202,14 +216,27 @@ fn collect(file_name: &str, rows: RawRows) -> Result<Vec<AnswerRow>, AnswerSheet
 /// text, type and the values it accepts.
 pub fn answer_sheet_csv(template: &Template, lang: &str) -> Vec<u8> {
     let mut writer = csv::Writer::from_writer(Vec::new());
-    let header = ["question_id", "section", "question", "type", "accepted_values", "shown_if", "answer", "comment"];
+    let header = [
+        "question_id",
+        "section",
+        "question",
+        "type",
+        "accepted_values",
+        "shown_if",
+        "answer",
+        "comment",
+    ];
     // Writing to a Vec cannot fail.
     let _ = writer.write_record(header);
     for q in &template.questions {
         let accepted = match q.answer_type {
             AnswerType::YesNo | AnswerType::Single => q.allowed_values().join(" | "),
             AnswerType::Multiple => format!("{} (separate with ;)", q.allowed_values().join(" | ")),
-            AnswerType::Number => q.unit.clone().map(|u| format!("number ({u})")).unwrap_or_else(|| "number".into()),
+            AnswerType::Number => q
+                .unit
+                .clone()
+                .map(|u| format!("number ({u})"))
+                .unwrap_or_else(|| "number".into()),
             AnswerType::Date => "YYYY-MM-DD".into(),
             AnswerType::Text => "text".into(),
             AnswerType::File => "upload in the portal or send separately".into(),
@@ -249,8 +276,12 @@ mod tests {
     #[test]
     fn missing_column_and_duplicates_are_clear_errors() {
         let err = parse_answer_sheet("a.csv", b"question_id,reply\nmfa,yes\n").unwrap_err();
-        assert_eq!(err.to_string(), "a.csv: missing column 'answer' in the header row");
-        let err = parse_answer_sheet("a.csv", b"question_id,answer\nmfa,yes\nmfa,no\n").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "a.csv: missing column 'answer' in the header row"
+        );
+        let err =
+            parse_answer_sheet("a.csv", b"question_id,answer\nmfa,yes\nmfa,no\n").unwrap_err();
         assert_eq!(
             err.to_string(),
             "a.csv, line 3, column 'question_id': question 'mfa' is answered twice (first on line 2)"

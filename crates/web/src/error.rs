@@ -83,7 +83,12 @@ impl From<AppError> for WebError {
             AppError::AnswersRejected(problems) => WebError::Unprocessable(
                 format!(
                     "the answers were rejected; nothing was changed: {}",
-                    problems.iter().take(20).cloned().collect::<Vec<_>>().join("; ")
+                    problems
+                        .iter()
+                        .take(20)
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join("; ")
                 ),
                 Vec::new(),
             ),

@@ -208,27 +208,124 @@ fn table() -> Routes {
     )
     .add(get.clone(), "/audit", AuditRead, pages::audit::list)
     // Assessments.
-    .add(get.clone(), "/assessments", AssessmentRead, pages::assessments::list)
-    .add(post.clone(), "/vendors/{id}/assessments", AssessmentManage, pages::assessments::create)
-    .add(get.clone(), "/assessments/{id}", AssessmentRead, pages::assessments::show)
-    .add(post.clone(), "/assessments/{id}/send", AssessmentManage, pages::assessments::send)
-    .add(post.clone(), "/assessments/{id}/revoke", AssessmentManage, pages::assessments::revoke)
-    .add(post.clone(), "/assessments/{id}/review", AssessmentManage, pages::assessments::review)
-    .add(post.clone(), "/assessments/{id}/complete", AssessmentManage, pages::assessments::complete)
-    .add(post.clone(), "/assessments/{id}/cancel", AssessmentManage, pages::assessments::cancel)
-    .add(post.clone(), "/assessments/{id}/findings", AssessmentManage, pages::assessments::add_finding)
-    .add(post.clone(), "/findings/{id}/decide", AssessmentManage, pages::assessments::decide)
-    .add_with_limit(post.clone(), "/assessments/{id}/answers/import", AssessmentManage, EVIDENCE_LIMIT, pages::assessments::import_answers)
-    .add(get.clone(), "/assessments/{id}/sheet.csv", AssessmentRead, pages::assessments::sheet)
-    .add(get.clone(), "/assessments/{id}/report", AssessmentRead, pages::assessments::report)
-    .add(get.clone(), "/assessments/{id}/oscal", AssessmentRead, pages::assessments::oscal)
-    .add(get.clone(), "/evidence/{id}", AssessmentRead, pages::assessments::download_evidence)
+    .add(
+        get.clone(),
+        "/assessments",
+        AssessmentRead,
+        pages::assessments::list,
+    )
+    .add(
+        post.clone(),
+        "/vendors/{id}/assessments",
+        AssessmentManage,
+        pages::assessments::create,
+    )
+    .add(
+        get.clone(),
+        "/assessments/{id}",
+        AssessmentRead,
+        pages::assessments::show,
+    )
+    .add(
+        post.clone(),
+        "/assessments/{id}/send",
+        AssessmentManage,
+        pages::assessments::send,
+    )
+    .add(
+        post.clone(),
+        "/assessments/{id}/revoke",
+        AssessmentManage,
+        pages::assessments::revoke,
+    )
+    .add(
+        post.clone(),
+        "/assessments/{id}/review",
+        AssessmentManage,
+        pages::assessments::review,
+    )
+    .add(
+        post.clone(),
+        "/assessments/{id}/complete",
+        AssessmentManage,
+        pages::assessments::complete,
+    )
+    .add(
+        post.clone(),
+        "/assessments/{id}/cancel",
+        AssessmentManage,
+        pages::assessments::cancel,
+    )
+    .add(
+        post.clone(),
+        "/assessments/{id}/findings",
+        AssessmentManage,
+        pages::assessments::add_finding,
+    )
+    .add(
+        post.clone(),
+        "/findings/{id}/decide",
+        AssessmentManage,
+        pages::assessments::decide,
+    )
+    .add_with_limit(
+        post.clone(),
+        "/assessments/{id}/answers/import",
+        AssessmentManage,
+        EVIDENCE_LIMIT,
+        pages::assessments::import_answers,
+    )
+    .add(
+        get.clone(),
+        "/assessments/{id}/sheet.csv",
+        AssessmentRead,
+        pages::assessments::sheet,
+    )
+    .add(
+        get.clone(),
+        "/assessments/{id}/report",
+        AssessmentRead,
+        pages::assessments::report,
+    )
+    .add(
+        get.clone(),
+        "/assessments/{id}/oscal",
+        AssessmentRead,
+        pages::assessments::oscal,
+    )
+    .add(
+        get.clone(),
+        "/evidence/{id}",
+        AssessmentRead,
+        pages::assessments::download_evidence,
+    )
     // Vendor portal: the link's token is the credential (checked by the
     // handlers); these routes reach one assessment and nothing else.
-    .add(get.clone(), "/portal/{token}", PortalLink, pages::portal::show)
-    .add(post.clone(), "/portal/{token}/answers", PortalLink, pages::portal::save)
-    .add_with_limit(post.clone(), "/portal/{token}/evidence", PortalLink, EVIDENCE_LIMIT, pages::portal::upload)
-    .add(post.clone(), "/portal/{token}/submit", PortalLink, pages::portal::submit)
+    .add(
+        get.clone(),
+        "/portal/{token}",
+        PortalLink,
+        pages::portal::show,
+    )
+    .add(
+        post.clone(),
+        "/portal/{token}/answers",
+        PortalLink,
+        pages::portal::save,
+    )
+    .add_with_limit(
+        post.clone(),
+        "/portal/{token}/evidence",
+        PortalLink,
+        EVIDENCE_LIMIT,
+        pages::portal::upload,
+    )
+    .add(
+        post.clone(),
+        "/portal/{token}/submit",
+        PortalLink,
+        pages::portal::submit,
+    )
     .add(get.clone(), "/admin/users", UserManage, pages::admin::users)
     .add(
         post.clone(),

@@ -92,18 +92,35 @@ pub async fn list(
     } else if status == "open" || AssessmentStatus::parse(&status).is_ok() {
         Some(status.as_str())
     } else {
-        return error_page(&state, Some(&user), locale, WebError::BadRequest(format!("unknown status '{status}'"))).await;
+        return error_page(
+            &state,
+            Some(&user),
+            locale,
+            WebError::BadRequest(format!("unknown status '{status}'")),
+        )
+        .await;
     };
-    match state.store.list_assessments(&state.org_id, None, filter, 200, 0).await {
+    match state
+        .store
+        .list_assessments(&state.org_id, None, filter, 200, 0)
+        .await
+    {
         Ok((records, total)) => {
             let rows = records.iter().map(|a| row(a, &chrome)).collect();
             let mut statuses = vec![("open".to_string(), chrome.t("assessment.open").to_string())];
-            statuses.extend(
-                AssessmentStatus::ALL
-                    .iter()
-                    .map(|s| (s.as_str().to_string(), chrome.tr.label("assessment_status", s.as_str()))),
-            );
-            render(&ListPage { chrome, rows, total, status, statuses })
+            statuses.extend(AssessmentStatus::ALL.iter().map(|s| {
+                (
+                    s.as_str().to_string(),
+                    chrome.tr.label("assessment_status", s.as_str()),
+                )
+            }));
+            render(&ListPage {
+                chrome,
+                rows,
+                total,
+                status,
+                statuses,
+            })
         }
         Err(e) => error_page(&state, Some(&user), locale, e.into()).await,
     }
@@ -116,7 +133,15 @@ pub async fn create(
     Extension(user): Extension<CurrentUser>,
     Path(vendor_id): Path<String>,
 ) -> Response {
-    match app::create_for_vendor(&state.store, &state.org_id, &state.assessment_policy, &vendor_id, &user.actor()).await {
+    match app::create_for_vendor(
+        &state.store,
+        &state.org_id,
+        &state.assessment_policy,
+        &vendor_id,
+        &user.actor(),
+    )
+    .await
+    {
         Ok(id) => Redirect::to(&format!("/assessments/{id}")).into_response(),
         Err(e) => error_page(&state, Some(&user), locale, e.into()).await,
     }
@@ -209,12 +234,17 @@ fn outcome_view(outcome: Outcome, chrome: &Chrome) -> (String, &'static str) {
         Outcome::Unanswered => ("outcome.unanswered", "warn"),
         Outcome::NotApplicable => ("outcome.na", "muted"),
         Outcome::Informational => ("outcome.info", "muted"),
-        Outcome::HiddenCredited | Outcome::HiddenForfeited | Outcome::HiddenExcluded => ("outcome.hidden", "muted"),
+        Outcome::HiddenCredited | Outcome::HiddenForfeited | Outcome::HiddenExcluded => {
+            ("outcome.hidden", "muted")
+        }
     };
     (chrome.t(key).to_string(), class)
 }
 
-pub fn function_bars(card: &mamori_domain::scoring::ScoreCard, chrome: &Chrome) -> Vec<FunctionBar> {
+pub fn function_bars(
+    card: &mamori_domain::scoring::ScoreCard,
+    chrome: &Chrome,
+) -> Vec<FunctionBar> {
     csf2()
         .functions()
         .map(|f| {
@@ -235,19 +265,29 @@ pub fn function_bars(card: &mamori_domain::scoring::ScoreCard, chrome: &Chrome) 
         .collect()
 }
 
-pub fn evidence_views(ctx_evidence: &[mamori_store::EvidenceRecord], state: &AppState, chrome: &Chrome) -> Vec<EvidenceView> {
+pub fn evidence_views(
+    ctx_evidence: &[mamori_store::EvidenceRecord],
+    state: &AppState,
+    chrome: &Chrome,
+) -> Vec<EvidenceView> {
     ctx_evidence
         .iter()
         .map(|e| {
             let status = app::evidence_state(e, &state.assessment_policy);
             let (label, class) = match &status {
                 EvidenceStatus::Current => (chrome.t("evidence.current").to_string(), "ok"),
-                EvidenceStatus::Stale(why) => (format!("{}: {why}", chrome.t("evidence.stale")), "warn"),
-                EvidenceStatus::Expired(why) => (format!("{}: {why}", chrome.t("evidence.expired")), "bad"),
+                EvidenceStatus::Stale(why) => {
+                    (format!("{}: {why}", chrome.t("evidence.stale")), "warn")
+                }
+                EvidenceStatus::Expired(why) => {
+                    (format!("{}: {why}", chrome.t("evidence.expired")), "bad")
+                }
             };
             EvidenceView {
                 id: e.id.clone(),
-                kind: EvidenceKind::parse(&e.kind).map(|k| k.label().to_string()).unwrap_or_else(|_| e.kind.clone()),
+                kind: EvidenceKind::parse(&e.kind)
+                    .map(|k| k.label().to_string())
+                    .unwrap_or_else(|_| e.kind.clone()),
                 file_name: e.file_name.clone(),
                 issuer: e.issuer.clone(),
                 period: match (&e.period_start, &e.period_end) {
@@ -274,7 +314,11 @@ pub fn finding_views(findings: &[FindingRecord], chrome: &Chrome) -> Vec<Finding
             detail: f.detail.clone(),
             severity: chrome.tr.label("severity", &f.severity),
             severity_value: f.severity.clone(),
-            raised: f.raised_severity.as_deref().map(|s| chrome.tr.label("severity", s)).unwrap_or_default(),
+            raised: f
+                .raised_severity
+                .as_deref()
+                .map(|s| chrome.tr.label("severity", s))
+                .unwrap_or_default(),
             csf: f.csf.replace(',', ", "),
             question_id: f.question_id.clone().unwrap_or_default(),
             origin: chrome.tr.label("finding_origin", &f.origin),
@@ -287,23 +331,42 @@ pub fn finding_views(findings: &[FindingRecord], chrome: &Chrome) -> Vec<Finding
         .collect()
 }
 
-async fn page(state: &AppState, user: &CurrentUser, locale: Locale, id: &str, new_link: Option<String>) -> Result<Response, WebError> {
+async fn page(
+    state: &AppState,
+    user: &CurrentUser,
+    locale: Locale,
+    id: &str,
+    new_link: Option<String>,
+) -> Result<Response, WebError> {
     let ctx = app::load_context(&state.store, &state.org_id, id).await?;
     let chrome = Chrome::new(state, Some(user), locale, "assessments").await;
     let lang = chrome.tr.locale.code();
     let status = ctx.status();
     let card = ctx.score(app::today());
-    let outcomes: HashMap<&str, Outcome> = card.outcomes.iter().map(|(q, o)| (q.as_str(), *o)).collect();
+    let outcomes: HashMap<&str, Outcome> = card
+        .outcomes
+        .iter()
+        .map(|(q, o)| (q.as_str(), *o))
+        .collect();
     let answers = ctx.answers_with_files();
     let mut sections: Vec<SectionView> = ctx
         .template
         .sections
         .iter()
-        .map(|s| SectionView { title: s.title.get(lang).to_string(), questions: Vec::new() })
+        .map(|s| SectionView {
+            title: s.title.get(lang).to_string(),
+            questions: Vec::new(),
+        })
         .collect();
-    let mut loose = SectionView { title: String::new(), questions: Vec::new() };
+    let mut loose = SectionView {
+        title: String::new(),
+        questions: Vec::new(),
+    };
     for q in &ctx.template.questions {
-        let outcome = outcomes.get(q.id.as_str()).copied().unwrap_or(Outcome::Unanswered);
+        let outcome = outcomes
+            .get(q.id.as_str())
+            .copied()
+            .unwrap_or(Outcome::Unanswered);
         if !outcome.is_visible() {
             continue;
         }
@@ -332,7 +395,9 @@ async fn page(state: &AppState, user: &CurrentUser, locale: Locale, id: &str, ne
     sections.retain(|s| !s.questions.is_empty());
     let links = state.store.portal_links(id).await?;
     let now = mamori_store::now();
-    let has_active_link = links.iter().any(|l| l.revoked_at.is_none() && l.expires_at > now);
+    let has_active_link = links
+        .iter()
+        .any(|l| l.revoked_at.is_none() && l.expires_at > now);
     let findings = state.store.findings_for_assessment(id).await?;
     let open_findings = findings.iter().filter(|f| f.status == "open").count();
     let can_manage = user.can(Permission::AssessmentManage);
@@ -351,7 +416,11 @@ async fn page(state: &AppState, user: &CurrentUser, locale: Locale, id: &str, ne
         status_class: status_class(status.as_str()),
         can_manage,
         can_send: can_manage && status.is_open(),
-        can_import: can_manage && matches!(status, AssessmentStatus::Planned | AssessmentStatus::Sent | AssessmentStatus::InProgress),
+        can_import: can_manage
+            && matches!(
+                status,
+                AssessmentStatus::Planned | AssessmentStatus::Sent | AssessmentStatus::InProgress
+            ),
         can_review: can_manage && status.can_move_to(AssessmentStatus::UnderReview),
         under_review: status == AssessmentStatus::UnderReview,
         can_cancel: can_manage && status.is_open(),
@@ -396,7 +465,10 @@ fn origin(headers: &HeaderMap) -> String {
     let host = headers
         .get(header::HOST)
         .and_then(|v| v.to_str().ok())
-        .filter(|h| h.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | ':' | '-' | '[' | ']')))
+        .filter(|h| {
+            h.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | ':' | '-' | '[' | ']'))
+        })
         .unwrap_or("localhost");
     format!("http://{host}")
 }
@@ -409,7 +481,16 @@ pub async fn send(
     headers: HeaderMap,
     Form(form): Form<SendForm>,
 ) -> Response {
-    let result = app::send(&state.store, &state.org_id, &state.assessment_policy, &id, &form.contact_name, &form.contact_email, &user.actor()).await;
+    let result = app::send(
+        &state.store,
+        &state.org_id,
+        &state.assessment_policy,
+        &id,
+        &form.contact_name,
+        &form.contact_email,
+        &user.actor(),
+    )
+    .await;
     match result {
         Ok(link) => {
             let url = format!("{}/portal/{}", origin(&headers), link.token);
@@ -432,7 +513,11 @@ pub async fn revoke(
     Extension(user): Extension<CurrentUser>,
     Path(id): Path<String>,
 ) -> Response {
-    match state.store.revoke_portal_links(&state.org_id, &id, &user.actor()).await {
+    match state
+        .store
+        .revoke_portal_links(&state.org_id, &id, &user.actor())
+        .await
+    {
         Ok(_) => back(&id),
         Err(e) => error_page(&state, Some(&user), locale, e.into()).await,
     }
@@ -456,7 +541,15 @@ pub async fn complete(
     Extension(user): Extension<CurrentUser>,
     Path(id): Path<String>,
 ) -> Response {
-    match app::complete(&state.store, &state.org_id, &state.assessment_policy, &id, &user.actor()).await {
+    match app::complete(
+        &state.store,
+        &state.org_id,
+        &state.assessment_policy,
+        &id,
+        &user.actor(),
+    )
+    .await
+    {
         Ok(_) => back(&id),
         Err(e) => error_page(&state, Some(&user), locale, e.into()).await,
     }
@@ -475,7 +568,15 @@ pub async fn cancel(
     Path(id): Path<String>,
     Form(form): Form<CancelForm>,
 ) -> Response {
-    match app::cancel(&state.store, &state.org_id, &id, &form.reason, &user.actor()).await {
+    match app::cancel(
+        &state.store,
+        &state.org_id,
+        &id,
+        &form.reason,
+        &user.actor(),
+    )
+    .await
+    {
         Ok(()) => back(&id),
         Err(e) => error_page(&state, Some(&user), locale, e.into()).await,
     }
@@ -498,8 +599,22 @@ pub async fn decide(
     Form(form): Form<DecideForm>,
 ) -> Response {
     let severity = Some(form.severity.as_str()).filter(|s| !s.is_empty());
-    match app::decide_finding(&state.store, &state.org_id, &id, &form.action, severity, &form.comment, &user.actor()).await {
-        Ok(f) => Redirect::to(&format!("/assessments/{}#finding-{}", f.assessment_id, f.id)).into_response(),
+    match app::decide_finding(
+        &state.store,
+        &state.org_id,
+        &id,
+        &form.action,
+        severity,
+        &form.comment,
+        &user.actor(),
+    )
+    .await
+    {
+        Ok(f) => Redirect::to(&format!(
+            "/assessments/{}#finding-{}",
+            f.assessment_id, f.id
+        ))
+        .into_response(),
         Err(e) => error_page(&state, Some(&user), locale, e.into()).await,
     }
 }
@@ -521,7 +636,18 @@ pub async fn add_finding(
     Path(id): Path<String>,
     Form(form): Form<FindingForm>,
 ) -> Response {
-    match app::add_finding(&state.store, &state.org_id, &id, &form.title, &form.detail, &form.severity, &form.csf, &user.actor()).await {
+    match app::add_finding(
+        &state.store,
+        &state.org_id,
+        &id,
+        &form.title,
+        &form.detail,
+        &form.severity,
+        &form.csf,
+        &user.actor(),
+    )
+    .await
+    {
         Ok(_) => back(&id),
         Err(e) => error_page(&state, Some(&user), locale, e.into()).await,
     }
@@ -540,14 +666,37 @@ pub async fn import_answers(
             let name = field.file_name().unwrap_or("answers.csv").to_string();
             match field.bytes().await {
                 Ok(b) => file = Some((name, b.to_vec())),
-                Err(e) => return error_page(&state, Some(&user), locale, WebError::BadRequest(format!("upload failed: {e}"))).await,
+                Err(e) => {
+                    return error_page(
+                        &state,
+                        Some(&user),
+                        locale,
+                        WebError::BadRequest(format!("upload failed: {e}")),
+                    )
+                    .await
+                }
             }
         }
     }
     let Some((name, bytes)) = file.filter(|(_, b)| !b.is_empty()) else {
-        return error_page(&state, Some(&user), locale, WebError::BadRequest("choose a filled answer sheet (CSV or XLSX)".into())).await;
+        return error_page(
+            &state,
+            Some(&user),
+            locale,
+            WebError::BadRequest("choose a filled answer sheet (CSV or XLSX)".into()),
+        )
+        .await;
     };
-    match app::import_answer_sheet(&state.store, &state.org_id, &id, &name, &bytes, &user.actor()).await {
+    match app::import_answer_sheet(
+        &state.store,
+        &state.org_id,
+        &id,
+        &name,
+        &bytes,
+        &user.actor(),
+    )
+    .await
+    {
         Ok(_) => back(&id),
         Err(e) => error_page(&state, Some(&user), locale, e.into()).await,
     }
@@ -565,7 +714,10 @@ pub async fn sheet(
             (
                 [
                     (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-                    (header::CONTENT_DISPOSITION, format!("attachment; filename=\"answers-{id}.csv\"")),
+                    (
+                        header::CONTENT_DISPOSITION,
+                        format!("attachment; filename=\"answers-{id}.csv\""),
+                    ),
                 ],
                 csv,
             )
@@ -586,7 +738,13 @@ pub async fn download_evidence(
         Err(e) => return error_page(&state, Some(&user), locale, e.into()).await,
     };
     let Some(blobs) = state.blobs.clone() else {
-        return error_page(&state, Some(&user), locale, WebError::Internal("no file storage configured".into())).await;
+        return error_page(
+            &state,
+            Some(&user),
+            locale,
+            WebError::Internal("no file storage configured".into()),
+        )
+        .await;
     };
     let key = record.storage_key.clone();
     match tokio::task::spawn_blocking(move || blobs.get(&key)).await {
@@ -594,19 +752,44 @@ pub async fn download_evidence(
             let safe_name: String = record
                 .file_name
                 .chars()
-                .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') { c } else { '_' })
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
                 .collect();
             (
                 [
                     (header::CONTENT_TYPE, record.content_type.clone()),
-                    (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{safe_name}\"")),
+                    (
+                        header::CONTENT_DISPOSITION,
+                        format!("attachment; filename=\"{safe_name}\""),
+                    ),
                 ],
                 bytes,
             )
                 .into_response()
         }
-        Ok(Err(e)) => error_page(&state, Some(&user), locale, WebError::Internal(e.to_string())).await,
-        Err(e) => error_page(&state, Some(&user), locale, WebError::Internal(e.to_string())).await,
+        Ok(Err(e)) => {
+            error_page(
+                &state,
+                Some(&user),
+                locale,
+                WebError::Internal(e.to_string()),
+            )
+            .await
+        }
+        Err(e) => {
+            error_page(
+                &state,
+                Some(&user),
+                locale,
+                WebError::Internal(e.to_string()),
+            )
+            .await
+        }
     }
 }
 
@@ -643,7 +826,11 @@ pub async fn report(
     let lang = chrome.tr.locale.code();
     let card = ctx.score(app::today());
     let answers = ctx.answers_with_files();
-    let outcomes: HashMap<&str, Outcome> = card.outcomes.iter().map(|(q, o)| (q.as_str(), *o)).collect();
+    let outcomes: HashMap<&str, Outcome> = card
+        .outcomes
+        .iter()
+        .map(|(q, o)| (q.as_str(), *o))
+        .collect();
     let sections = ctx
         .template
         .sections
@@ -675,7 +862,12 @@ pub async fn report(
     let status = chrome.tr.label("assessment_status", &ctx.record.status);
     render(&ReportPage {
         status,
-        overall: ctx.record.score.or(card.overall.score().map(i64::from)).map(|s| s.to_string()).unwrap_or_else(|| "—".into()),
+        overall: ctx
+            .record
+            .score
+            .or(card.overall.score().map(i64::from))
+            .map(|s| s.to_string())
+            .unwrap_or_else(|| "—".into()),
         bars: function_bars(&card, &chrome),
         findings: finding_views(&findings, &chrome),
         evidence: evidence_views(&ctx.evidence, &state, &chrome),
@@ -696,7 +888,10 @@ pub async fn oscal(
         Ok(json) => (
             [
                 (header::CONTENT_TYPE, "application/json".to_string()),
-                (header::CONTENT_DISPOSITION, format!("attachment; filename=\"assessment-results-{id}.json\"")),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"assessment-results-{id}.json\""),
+                ),
             ],
             json,
         )

@@ -29,7 +29,13 @@ pub struct PortalMessage {
     pub message: String,
 }
 
-fn message(state: &AppState, locale: Locale, status: StatusCode, title_key: &str, message_key: &str) -> Response {
+fn message(
+    state: &AppState,
+    locale: Locale,
+    status: StatusCode,
+    title_key: &str,
+    message_key: &str,
+) -> Response {
     let tr = Tr::new(state.catalog.clone(), locale);
     let page = PortalMessage {
         title: tr.t(title_key).to_string(),
@@ -38,15 +44,36 @@ fn message(state: &AppState, locale: Locale, status: StatusCode, title_key: &str
     };
     let mut r = render(&page);
     *r.status_mut() = status;
-    r.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+    r.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
     r
 }
 
 fn denied(state: &AppState, locale: Locale, why: PortalDenied) -> Response {
     match why {
-        PortalDenied::Expired => message(state, locale, StatusCode::GONE, "portal.expired_title", "portal.expired"),
-        PortalDenied::Revoked => message(state, locale, StatusCode::GONE, "portal.revoked_title", "portal.revoked"),
-        PortalDenied::Unknown => message(state, locale, StatusCode::NOT_FOUND, "portal.unknown_title", "portal.unknown"),
+        PortalDenied::Expired => message(
+            state,
+            locale,
+            StatusCode::GONE,
+            "portal.expired_title",
+            "portal.expired",
+        ),
+        PortalDenied::Revoked => message(
+            state,
+            locale,
+            StatusCode::GONE,
+            "portal.revoked_title",
+            "portal.revoked",
+        ),
+        PortalDenied::Unknown => message(
+            state,
+            locale,
+            StatusCode::NOT_FOUND,
+            "portal.unknown_title",
+            "portal.unknown",
+        ),
     }
 }
 
@@ -56,7 +83,13 @@ async fn session(state: &AppState, locale: Locale, token: &str) -> Result<Portal
         Ok(Err(why)) => Err(denied(state, locale, why)),
         Err(e) => {
             tracing::error!(error = %e, "portal lookup failed");
-            Err(message(state, locale, StatusCode::INTERNAL_SERVER_ERROR, "error.internal", "error.internal_detail"))
+            Err(message(
+                state,
+                locale,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "error.internal",
+                "error.internal_detail",
+            ))
         }
     }
 }
@@ -126,11 +159,21 @@ async fn build_page(
         .template
         .sections
         .iter()
-        .map(|x| PortalSection { title: x.title.get(lang).to_string(), questions: Vec::new() })
+        .map(|x| PortalSection {
+            title: x.title.get(lang).to_string(),
+            questions: Vec::new(),
+        })
         .collect();
-    let mut loose = PortalSection { title: String::new(), questions: Vec::new() };
+    let mut loose = PortalSection {
+        title: String::new(),
+        questions: Vec::new(),
+    };
     for (i, (q, visible)) in ctx.template.questions.iter().zip(shown).enumerate() {
-        let given = ctx.answers.get(&q.id).map(answer_values).unwrap_or_default();
+        let given = ctx
+            .answers
+            .get(&q.id)
+            .map(answer_values)
+            .unwrap_or_default();
         let choices = match q.answer_type {
             AnswerType::YesNo => q
                 .allowed_values()
@@ -156,7 +199,11 @@ async fn build_page(
             id: q.id.clone(),
             number: i + 1,
             text: q.text.get(lang).to_string(),
-            help: q.help.as_ref().map(|h| h.get(lang).to_string()).unwrap_or_default(),
+            help: q
+                .help
+                .as_ref()
+                .map(|h| h.get(lang).to_string())
+                .unwrap_or_default(),
             kind: q.answer_type.as_str(),
             choices,
             value: given.first().cloned().unwrap_or_default(),
@@ -167,11 +214,18 @@ async fn build_page(
                 .filter(|e| e.question_id.as_deref() == Some(q.id.as_str()))
                 .map(|e| e.file_name.clone())
                 .collect(),
-            default_kind: q.evidence.first().cloned().unwrap_or_else(|| "other".into()),
+            default_kind: q
+                .evidence
+                .first()
+                .cloned()
+                .unwrap_or_else(|| "other".into()),
             problem: problems.get(&q.id).cloned().unwrap_or_default(),
             unit: q.unit.clone().unwrap_or_default(),
         };
-        let slot = q.section.as_ref().and_then(|x| ctx.template.sections.iter().position(|y| &y.id == x));
+        let slot = q
+            .section
+            .as_ref()
+            .and_then(|x| ctx.template.sections.iter().position(|y| &y.id == x));
         match slot {
             Some(k) => sections[k].questions.push(view),
             None => loose.questions.push(view),
@@ -193,15 +247,27 @@ async fn build_page(
         status: tr.label("assessment_status", status.as_str()),
         answered: card.answered,
         visible: card.visible,
-        progress_text: tr.tf("portal.progress", &[("answered", &card.answered.to_string()), ("total", &card.visible.to_string())]),
+        progress_text: tr.tf(
+            "portal.progress",
+            &[
+                ("answered", &card.answered.to_string()),
+                ("total", &card.visible.to_string()),
+            ],
+        ),
         sections,
-        evidence_kinds: EvidenceKind::ALL.iter().map(|k| (k.as_str().to_string(), k.label().to_string())).collect(),
+        evidence_kinds: EvidenceKind::ALL
+            .iter()
+            .map(|k| (k.as_str().to_string(), k.label().to_string()))
+            .collect(),
         problems: problems.len(),
         notice: notice.to_string(),
         tr,
     };
     let mut r = render(&page);
-    r.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+    r.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
     Ok(r)
 }
 
@@ -224,10 +290,20 @@ fn portal_error(state: &AppState, locale: Locale, e: mamori_app::AppError) -> Re
     let web: crate::error::WebError = e.into();
     if let crate::error::WebError::Internal(detail) = &web {
         tracing::error!(%detail, "portal request failed");
-        return message(state, locale, StatusCode::INTERNAL_SERVER_ERROR, "error.internal", "error.internal_detail");
+        return message(
+            state,
+            locale,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "error.internal",
+            "error.internal_detail",
+        );
     }
     let tr = Tr::new(state.catalog.clone(), locale);
-    let page = PortalMessage { title: tr.t("error.problem").to_string(), message: web.public_message(), tr };
+    let page = PortalMessage {
+        title: tr.t("error.problem").to_string(),
+        message: web.public_message(),
+        tr,
+    };
     let mut r = render(&page);
     *r.status_mut() = web.status();
     r
@@ -239,7 +315,10 @@ fn answers_from_form(body: &[u8]) -> HashMap<String, Vec<String>> {
     let mut values: HashMap<String, Vec<String>> = HashMap::new();
     for (k, v) in form_urlencoded::parse(body) {
         if let Some(id) = k.strip_prefix("q:") {
-            values.entry(id.to_string()).or_default().push(v.into_owned());
+            values
+                .entry(id.to_string())
+                .or_default()
+                .push(v.into_owned());
         } else if let Some(id) = k.strip_prefix("present:") {
             values.entry(id.to_string()).or_default();
         }
@@ -272,9 +351,19 @@ pub async fn save(
         let tr = Tr::new(state.catalog.clone(), locale);
         let msg = tr.t("portal.closed").to_string();
         return if wants_json {
-            (StatusCode::CONFLICT, Json(serde_json::json!({"error": msg}))).into_response()
+            (
+                StatusCode::CONFLICT,
+                Json(serde_json::json!({"error": msg})),
+            )
+                .into_response()
         } else {
-            message(&state, locale, StatusCode::CONFLICT, "error.problem", "portal.closed")
+            message(
+                &state,
+                locale,
+                StatusCode::CONFLICT,
+                "error.problem",
+                "portal.closed",
+            )
         };
     }
     let by = s.contact_email.clone();
@@ -282,7 +371,8 @@ pub async fn save(
     match result {
         Ok(Ok((answered, visible))) => {
             if wants_json {
-                let fresh = match app::load_context(&state.store, &s.org_id, &s.assessment_id).await {
+                let fresh = match app::load_context(&state.store, &s.org_id, &s.assessment_id).await
+                {
                     Ok(c) => c,
                     Err(e) => return portal_error(&state, locale, e),
                 };
@@ -308,7 +398,10 @@ pub async fn save(
             }
         }
         Ok(Err(problems)) => {
-            let map: HashMap<String, String> = problems.into_iter().map(|p| (p.question_id, p.message)).collect();
+            let map: HashMap<String, String> = problems
+                .into_iter()
+                .map(|p| (p.question_id, p.message))
+                .collect();
             if wants_json {
                 (StatusCode::UNPROCESSABLE_ENTITY, Json(serde_json::json!({"error": "some answers need attention", "problems": map}))).into_response()
             } else {
@@ -340,7 +433,13 @@ pub async fn upload(
         Err(e) => return portal_error(&state, locale, e),
     };
     if !ctx.status().accepts_answers() {
-        return message(&state, locale, StatusCode::CONFLICT, "error.problem", "portal.closed");
+        return message(
+            &state,
+            locale,
+            StatusCode::CONFLICT,
+            "error.problem",
+            "portal.closed",
+        );
     }
     let mut form = EvidenceForm::default();
     let mut file: Option<(String, Vec<u8>)> = None;
@@ -352,7 +451,16 @@ pub async fn upload(
                     let file_name = field.file_name().unwrap_or("evidence").to_string();
                     match field.bytes().await {
                         Ok(b) => file = Some((file_name, b.to_vec())),
-                        Err(_) => return portal_error(&state, locale, mamori_app::AppError::Template(format!("the upload failed or is larger than {} MiB", app::MAX_EVIDENCE_BYTES / (1024 * 1024)))),
+                        Err(_) => {
+                            return portal_error(
+                                &state,
+                                locale,
+                                mamori_app::AppError::Template(format!(
+                                    "the upload failed or is larger than {} MiB",
+                                    app::MAX_EVIDENCE_BYTES / (1024 * 1024)
+                                )),
+                            )
+                        }
                     }
                 } else {
                     let text = field.text().await.unwrap_or_default();
@@ -369,26 +477,68 @@ pub async fn upload(
                 }
             }
             Ok(None) => break,
-            Err(e) => return portal_error(&state, locale, mamori_app::AppError::Template(format!("the upload failed: {e}"))),
+            Err(e) => {
+                return portal_error(
+                    &state,
+                    locale,
+                    mamori_app::AppError::Template(format!("the upload failed: {e}")),
+                )
+            }
         }
     }
     // Evidence attaches only to a file question of this very assessment.
     let question = form.question_id.clone().unwrap_or_default();
-    if !ctx.template.question(&question).is_some_and(|q| q.answer_type == AnswerType::File) {
-        return portal_error(&state, locale, mamori_app::AppError::Template("choose the question the file answers".into()));
+    let answers_with_file = ctx
+        .template
+        .question(&question)
+        .is_some_and(|q| q.answer_type == AnswerType::File);
+    if !answers_with_file {
+        return portal_error(
+            &state,
+            locale,
+            mamori_app::AppError::Template("choose the question the file answers".into()),
+        );
     }
     let Some((file_name, bytes)) = file else {
-        return portal_error(&state, locale, mamori_app::AppError::Template("choose a file".into()));
+        return portal_error(
+            &state,
+            locale,
+            mamori_app::AppError::Template("choose a file".into()),
+        );
     };
     let Some(blobs) = state.blobs.clone() else {
-        return portal_error(&state, locale, mamori_app::AppError::Template("file storage is not configured on this server".into()));
+        return portal_error(
+            &state,
+            locale,
+            mamori_app::AppError::Template("file storage is not configured on this server".into()),
+        );
     };
     let actor = s.actor();
-    match app::upload_evidence(&state.store, &blobs, &s.org_id, &ctx.record.vendor_id, Some(&ctx.record.id), &form, &file_name, &bytes, &s.contact_email, &actor).await {
+    match app::upload_evidence(
+        &state.store,
+        &blobs,
+        &s.org_id,
+        &ctx.record.vendor_id,
+        Some(&ctx.record.id),
+        &form,
+        &file_name,
+        &bytes,
+        &s.contact_email,
+        &actor,
+    )
+    .await
+    {
         Ok(_) => {
             // The file answers its question: refresh the progress counts.
             if let Ok(fresh) = app::load_context(&state.store, &s.org_id, &s.assessment_id).await {
-                let _ = app::save_answers(&state.store, &fresh, &HashMap::new(), &s.contact_email, &actor).await;
+                let _ = app::save_answers(
+                    &state.store,
+                    &fresh,
+                    &HashMap::new(),
+                    &s.contact_email,
+                    &actor,
+                )
+                .await;
             }
             Redirect::to(&format!("/portal/{token}#question-{question}")).into_response()
         }
@@ -406,7 +556,13 @@ pub async fn submit(
         Err(r) => return r,
     };
     match app::submit(&state.store, &s).await {
-        Ok(()) => message(&state, locale, StatusCode::OK, "portal.submitted_title", "portal.submitted"),
+        Ok(()) => message(
+            &state,
+            locale,
+            StatusCode::OK,
+            "portal.submitted_title",
+            "portal.submitted",
+        ),
         Err(e) => portal_error(&state, locale, e),
     }
 }

@@ -456,7 +456,10 @@ pub async fn show(
         .await
         .unwrap_or_default();
     let today = mamori_app::assessments::today().to_string();
-    let overdue = assessed.next_due.as_deref().is_some_and(|d| d < today.as_str());
+    let overdue = assessed
+        .next_due
+        .as_deref()
+        .is_some_and(|d| d < today.as_str());
     let can_see_assessments = user.can(mamori_domain::Permission::AssessmentRead);
     let (assessments, findings, evidence) = if can_see_assessments {
         let list = state

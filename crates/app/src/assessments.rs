@@ -489,17 +489,43 @@ fn summary_of(card: &ScoreCard) -> ScoreSummary {
     }
 }
 
+/// Evidence requirements of the vendor's tier that no current (not stale,
+/// not expired) evidence of the vendor meets; each is a list of the types
+/// that would meet it.
+pub async fn missing_evidence(
+    store: &Store,
+    org_id: &str,
+    policy: &AssessmentPolicy,
+    vendor_id: &str,
+    tier: Tier,
+) -> Result<Vec<Vec<EvidenceKind>>, AppError> {
+    let files = store.evidence_for_vendor(org_id, vendor_id).await?;
+    let current: Vec<EvidenceKind> = files
+        .iter()
+        .filter(|e| evidence_state(e, policy).is_current())
+        .filter_map(|e| EvidenceKind::parse(&e.kind).ok())
+        .collect();
+    Ok(policy
+        .missing_evidence(tier, &current)
+        .into_iter()
+        .map(<[EvidenceKind]>::to_vec)
+        .collect())
+}
+
 /// Scores the answers and opens review, raising a finding for every failing
-/// answer.
+/// answer and for every evidence requirement of the tier that is not met.
 pub async fn begin_review(
     store: &Store,
     org_id: &str,
+    policy: &AssessmentPolicy,
     id: &str,
     actor: &Actor,
 ) -> Result<(), AppError> {
     let ctx = load_context(store, org_id, id).await?;
     let card = ctx.score(today());
-    let raised: Vec<NewFinding> = card
+    let tier = Tier::parse(&ctx.record.tier).unwrap_or(Tier::Critical);
+    let missing = missing_evidence(store, org_id, policy, &ctx.record.vendor_id, tier).await?;
+    let mut raised: Vec<NewFinding> = card
         .findings
         .iter()
         .filter_map(|f| {
@@ -518,6 +544,30 @@ pub async fn begin_review(
             })
         })
         .collect();
+    for any_of in missing {
+        let names: Vec<&str> = any_of.iter().map(|k| k.label()).collect();
+        raised.push(NewFinding {
+            question_id: None,
+            // Supply-chain risk management: suppliers' assurance is known.
+            csf: vec!["GV.SC-07".into()],
+            title: format!(
+                "Required evidence missing or out of date: {}",
+                names.join(" or ")
+            ),
+            detail: format!(
+                "The assessment policy asks {} tier vendors for current evidence of one of: {}.",
+                tier.as_str(),
+                names.join(", ")
+            ),
+            severity: if matches!(tier, Tier::Critical | Tier::High) {
+                "high"
+            } else {
+                "medium"
+            }
+            .into(),
+            origin: "evidence",
+        });
+    }
     store
         .begin_review(org_id, id, &summary_of(&card), &raised, actor)
         .await?;

@@ -22,6 +22,8 @@ pub struct Started {
 pub async fn start(store: &Store, org_name: &str) -> Result<Started, AppError> {
     store.migrate().await?;
     store.optimize().await?;
+    // Every entry point (server, CLI) finds the shipped questionnaires.
+    crate::assessments::sync_builtin_templates(store).await?;
     let org_id = store.ensure_organisation(org_name).await?;
     let mut first_admin = None;
     if store.count_users(&org_id).await? == 0 {
@@ -91,5 +93,136 @@ pub async fn load_demo(
     let outcome = store
         .import_vendors(org_id, &rows, "demo organisation", &actor, &|_| {})
         .await?;
+    load_demo_assessments(
+        store,
+        org_id,
+        &mamori_domain::assessment::AssessmentPolicy::default_policy(),
+    )
+    .await?;
     Ok(outcome.created)
+}
+
+/// Gives the demo vendors an assessment history: most have a completed
+/// assessment from the last three years (so some are overdue), a few have
+/// one out with the vendor, one waits for review. Does nothing when any
+/// assessment exists. Returns how many assessments were created.
+pub async fn load_demo_assessments(
+    store: &Store,
+    org_id: &str,
+    policy: &mamori_domain::assessment::AssessmentPolicy,
+) -> Result<usize, AppError> {
+    use crate::assessments as a;
+    use chrono::{Datelike, Duration, Utc};
+    if store.list_assessments(org_id, None, None, 1, 0).await?.1 > 0 {
+        return Ok(0);
+    }
+    let vendors = store
+        .list_vendors(
+            org_id,
+            &mamori_store::VendorListQuery {
+                per_page: 500,
+                ..Default::default()
+            },
+            &mamori_store::VendorScope::All,
+        )
+        .await?;
+    let actor = Actor::system("demo loader");
+    let now = Utc::now();
+    let today = now.date_naive();
+    let mut created = 0;
+    for (i, v) in vendors.vendors.iter().enumerate() {
+        let kind = i % 5;
+        if kind == 4 || (kind == 3 && i > 40) {
+            continue; // never assessed
+        }
+        let id = a::create_for_vendor(store, org_id, policy, &v.id, &actor).await?;
+        created += 1;
+        let ctx = a::load_context(store, org_id, &id).await?;
+        let seed = 0x6d61_6d6f_7269 ^ (i as u64);
+        let pass_percent = 55 + (i as u64 * 37) % 43;
+        let answers = mamori_demo::demo_answers(&ctx.template, seed, pass_percent, today);
+        let changes: Vec<(String, Option<String>)> = if kind == 3 && i != 1 {
+            // Out with the vendor, a third answered.
+            answers
+                .iter()
+                .take(answers.len() / 3)
+                .map(|(q, ans)| (q.clone(), serde_json::to_string(ans).ok()))
+                .collect()
+        } else {
+            answers
+                .iter()
+                .map(|(q, ans)| (q.clone(), serde_json::to_string(ans).ok()))
+                .collect()
+        };
+        if kind == 3 || i == 1 {
+            a::send(
+                store,
+                org_id,
+                policy,
+                &id,
+                "Demo Contact",
+                &format!("security@vendor{i}.example"),
+                &actor,
+            )
+            .await?;
+            store
+                .save_answers(
+                    org_id,
+                    &id,
+                    &changes,
+                    (changes.len() as i64, ctx.template.questions.len() as i64),
+                    "demo",
+                    &actor,
+                    None,
+                )
+                .await?;
+            if i == 1 {
+                // Answered in full and submitted: waiting for a reviewer.
+                store
+                    .transition_assessment(
+                        org_id,
+                        &id,
+                        mamori_domain::assessment::AssessmentStatus::Submitted,
+                        &actor,
+                        "submitted by the vendor",
+                    )
+                    .await?;
+            }
+            continue;
+        }
+        store
+            .save_answers(
+                org_id,
+                &id,
+                &changes,
+                (changes.len() as i64, ctx.template.questions.len() as i64),
+                "demo",
+                &actor,
+                Some(format!("demo answers for {}", v.legal_name)),
+            )
+            .await?;
+        a::begin_review(store, org_id, policy, &id, &actor).await?;
+        a::complete(store, org_id, policy, &id, &actor).await?;
+        // Spread completions over the last 34 months; those older than the
+        // tier's interval are overdue.
+        let months_ago = (i as u32 * 7) % 34;
+        let completed = today
+            .checked_sub_months(chrono::Months::new(months_ago))
+            .unwrap_or(today)
+            .with_day(1 + (i as u32 % 27))
+            .unwrap_or(today);
+        let tier =
+            mamori_domain::Tier::parse(&ctx.record.tier).unwrap_or(mamori_domain::Tier::Moderate);
+        let next_due = policy.next_due(tier, completed);
+        let at = mamori_store::timestamp(
+            completed
+                .and_hms_opt(10, 0, 0)
+                .map(|t| t.and_utc())
+                .unwrap_or(now - Duration::days(1)),
+        );
+        store
+            .backdate_assessment(org_id, &id, &at, &next_due.to_string(), &actor)
+            .await?;
+    }
+    Ok(created)
 }

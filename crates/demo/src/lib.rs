@@ -312,3 +312,76 @@ fn join_notes(first: Option<&str>, second: Option<&str>) -> Option<String> {
         (None, None) => None,
     }
 }
+
+/// Answers a vendor of the demo might give to a questionnaire: each scored
+/// question passes `pass_percent` times in a hundred, so demo scores vary.
+/// Deterministic for a seed. File questions are left for evidence uploads.
+pub fn demo_answers(
+    template: &mamori_domain::questionnaire::Template,
+    seed: u64,
+    pass_percent: u64,
+    as_of: chrono::NaiveDate,
+) -> Vec<(String, mamori_domain::scoring::Answer)> {
+    use mamori_domain::questionnaire::AnswerType;
+    use mamori_domain::scoring::Answer;
+    let mut rng = rng::SplitMix64::new(seed);
+    let mut out = Vec::new();
+    for q in &template.questions {
+        let pass = rng.chance(pass_percent);
+        let allowed = q.allowed_values();
+        let failing_choice = allowed
+            .iter()
+            .find(|v| !q.pass.iter().any(|p| p == *v) && **v != "na")
+            .map(|v| v.to_string());
+        let answer = match q.answer_type {
+            AnswerType::YesNo | AnswerType::Single => {
+                let value = if pass || q.pass.is_empty() {
+                    q.pass
+                        .first()
+                        .cloned()
+                        .or_else(|| allowed.first().map(|v| v.to_string()))
+                } else {
+                    failing_choice
+                };
+                value.map(Answer::Choice)
+            }
+            AnswerType::Multiple => {
+                let mut chosen: Vec<String> = q.pass.clone();
+                if !pass && !chosen.is_empty() {
+                    chosen.pop();
+                }
+                if chosen.is_empty() {
+                    chosen.extend(allowed.first().map(|v| v.to_string()));
+                }
+                Some(Answer::Choices(chosen))
+            }
+            AnswerType::Number => {
+                let good = match (q.min, q.max) {
+                    (Some(min), Some(max)) => (min + max) / 2.0,
+                    (Some(min), None) => min,
+                    (None, Some(max)) => (max / 2.0).floor(),
+                    (None, None) => 1.0,
+                };
+                let bad = q
+                    .max
+                    .map(|m| m * 2.0 + 1.0)
+                    .or(q.min.map(|m| m - 1.0))
+                    .unwrap_or(good);
+                Some(Answer::Number(if pass { good } else { bad }))
+            }
+            AnswerType::Date => {
+                let age = q.max_age_days.map(i64::from).unwrap_or(365);
+                let days = if pass { age / 3 } else { age + 90 };
+                Some(Answer::Date(as_of - chrono::Duration::days(days)))
+            }
+            AnswerType::Text => Some(Answer::Text(
+                "Described in our security programme documentation; available on request.".into(),
+            )),
+            AnswerType::File => None,
+        };
+        if let Some(a) = answer {
+            out.push((q.id.clone(), a));
+        }
+    }
+    out
+}

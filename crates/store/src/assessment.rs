@@ -599,6 +599,43 @@ impl Store {
         })
     }
 
+    /// Moves a completed assessment into the past and records its dates on
+    /// the vendor: for assessments done before Mamori was in use and entered
+    /// afterwards (and for the demo's history).
+    pub async fn backdate_assessment(
+        &self,
+        org_id: &str,
+        id: &str,
+        completed_at: &str,
+        next_due: &str,
+        actor: &Actor,
+    ) -> Result<(), StoreError> {
+        let current = self.get_assessment(org_id, id).await?;
+        if current.status()? != AssessmentStatus::Completed {
+            return Err(StoreError::Conflict(
+                "only a completed assessment can be backdated".into(),
+            ));
+        }
+        let completed_on = completed_at.get(..10).unwrap_or(completed_at).to_string();
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            sqlx::query("UPDATE assessments SET created_at = $1, sent_at = $1, submitted_at = $1, completed_at = $1, updated_at = $1 WHERE id = $2")
+                .bind(completed_at).bind(id).execute(&mut *tx).await?;
+            sqlx::query("UPDATE vendors SET last_assessed_on = $1, next_assessment_due = $2 WHERE id = $3 AND org_id = $4")
+                .bind(&completed_on).bind(next_due).bind(&current.vendor_id).bind(org_id).execute(&mut *tx).await?;
+            insert_audit(&mut *tx, org_id, actor, NewAudit {
+                action: "assessment.backdate",
+                entity_kind: "assessment",
+                entity_id: Some(id),
+                summary: format!("recorded assessment '{}' of {} as completed on {completed_on}, next due {next_due}", current.title, current.vendor_name),
+                before: Some(serde_json::json!({"completed_at": current.completed_at})),
+                after: Some(serde_json::json!({"completed_at": completed_at, "next_due": next_due})),
+            }).await?;
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
     // ----- answers ----------------------------------------------------
 
     pub async fn answers(&self, assessment_id: &str) -> Result<Vec<StoredAnswer>, StoreError> {
@@ -931,12 +968,23 @@ impl Store {
             if done.rows_affected() != 1 {
                 return Err(StoreError::Conflict("the assessment changed meanwhile; reload and try again".into()));
             }
-            let decided: Vec<String> = sqlx::query_scalar("SELECT question_id FROM findings WHERE assessment_id = $1 AND origin = 'answer' AND decision <> 'pending' AND question_id IS NOT NULL")
+            // Findings a reviewer already decided (in an earlier round of
+            // review) stand; undecided raised ones are raised afresh.
+            let decided_rows = sqlx::query("SELECT question_id, title FROM findings WHERE assessment_id = $1 AND origin <> 'manual' AND decision <> 'pending'")
                 .bind(assessment_id).fetch_all(&mut *tx).await?;
-            sqlx::query("DELETE FROM findings WHERE assessment_id = $1 AND origin = 'answer' AND decision = 'pending'")
+            let mut decided: Vec<(Option<String>, String)> = Vec::with_capacity(decided_rows.len());
+            for r in &decided_rows {
+                decided.push((r.try_get("question_id")?, r.try_get("title")?));
+            }
+            sqlx::query("DELETE FROM findings WHERE assessment_id = $1 AND origin <> 'manual' AND decision = 'pending'")
                 .bind(assessment_id).execute(&mut *tx).await?;
             for f in raised {
-                if f.question_id.as_ref().is_some_and(|q| decided.contains(q)) {
+                let already = decided.iter().any(|(q, title)| match (&f.question_id, q) {
+                    (Some(a), Some(b)) => a == b,
+                    (None, None) => title == &f.title,
+                    _ => false,
+                });
+                if already {
                     continue;
                 }
                 sqlx::query("INSERT INTO findings (id, org_id, vendor_id, assessment_id, question_id, csf, title, detail, raised_severity, severity, origin, decision, status, created_at) \

@@ -606,3 +606,251 @@ async fn retiering_refuses_vendors_edited_meanwhile_and_stale_policies() {
         "{err}"
     );
 }
+
+async fn planned_assessment(store: &Store, org: &str, name: &str) -> (String, String) {
+    let (d, risk) = tiered(draft(name, 50_000));
+    let vendor = store.create_vendor(org, &d, &risk, &actor()).await.unwrap();
+    let (template, _) = store
+        .upsert_template("t", "1", "T", "test", 1, "{\"questions\":[]}")
+        .await
+        .unwrap();
+    let id = store
+        .create_assessment(
+            org,
+            &vendor,
+            &template,
+            risk.tier.as_str(),
+            "Test",
+            None,
+            &actor(),
+        )
+        .await
+        .unwrap();
+    (vendor, id)
+}
+
+#[tokio::test]
+async fn template_versions_are_immutable() {
+    let db = fresh_database().await.expect("database");
+    let store = &db.store;
+    let (first, added) = store
+        .upsert_template("k", "1", "K", "test", 1, "{\"a\":1}")
+        .await
+        .unwrap();
+    assert!(added);
+    let (again, added) = store
+        .upsert_template("k", "1", "K", "test", 1, "{\"a\":1}")
+        .await
+        .unwrap();
+    assert_eq!((again, added), (first, false));
+    let changed = store
+        .upsert_template("k", "1", "K", "test", 1, "{\"a\":2}")
+        .await;
+    assert!(
+        matches!(changed, Err(StoreError::Conflict(_))),
+        "{changed:?}"
+    );
+}
+
+#[tokio::test]
+async fn portal_links_expire_are_revoked_by_reissue_and_by_completion() {
+    let db = fresh_database().await.expect("database");
+    let store = &db.store;
+    let org = store.ensure_organisation("Test Hospital").await.unwrap();
+    let (vendor, id) = planned_assessment(store, &org, "Linked Vendor").await;
+    store
+        .issue_portal_link(
+            &org,
+            &id,
+            "hash-one",
+            "Pat",
+            "pat@v.example",
+            "2999-01-01T00:00:00.000000Z",
+            &actor(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        store.get_assessment(&org, &id).await.unwrap().status,
+        "sent"
+    );
+    let at = now();
+    assert!(matches!(
+        store.resolve_portal_token("hash-one", &at).await.unwrap(),
+        PortalAccess::Granted { .. }
+    ));
+    assert!(matches!(
+        store.resolve_portal_token("no-such", &at).await.unwrap(),
+        PortalAccess::Unknown
+    ));
+    assert!(matches!(
+        store
+            .resolve_portal_token("hash-one", "3000-01-01T00:00:00.000000Z")
+            .await
+            .unwrap(),
+        PortalAccess::Expired
+    ));
+    // A new link ends the old one.
+    store
+        .issue_portal_link(
+            &org,
+            &id,
+            "hash-two",
+            "Pat",
+            "pat@v.example",
+            "2999-01-01T00:00:00.000000Z",
+            &actor(),
+        )
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.resolve_portal_token("hash-one", &at).await.unwrap(),
+        PortalAccess::Revoked
+    ));
+
+    // Answers are accepted while sent; the first one moves it to in progress.
+    store
+        .save_answers(
+            &org,
+            &id,
+            &[(
+                "q1".into(),
+                Some("{\"kind\":\"choice\",\"value\":\"yes\"}".into()),
+            )],
+            (1, 3),
+            "pat",
+            &actor(),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        store.get_assessment(&org, &id).await.unwrap().status,
+        "in_progress"
+    );
+
+    // Review, then a guarded completion: the second attempt loses.
+    let score = ScoreSummary {
+        score: Some(80),
+        earned: 8,
+        possible: 10,
+        function_scores: "{}".into(),
+        answered: 1,
+        visible: 3,
+    };
+    let finding = NewFinding {
+        question_id: Some("q1".into()),
+        csf: vec!["PR.AA-03".into()],
+        title: "No MFA".into(),
+        detail: String::new(),
+        severity: "high".into(),
+        origin: "answer",
+    };
+    store
+        .begin_review(&org, &id, &score, std::slice::from_ref(&finding), &actor())
+        .await
+        .unwrap();
+    let open = store
+        .complete_assessment(&org, &id, &score, "2026-12-01", "2027-12-01", &actor())
+        .await
+        .unwrap();
+    assert_eq!(open, 1);
+    let again = store
+        .complete_assessment(&org, &id, &score, "2026-12-01", "2027-12-01", &actor())
+        .await;
+    assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
+    assert!(matches!(
+        store.resolve_portal_token("hash-two", &at).await.unwrap(),
+        PortalAccess::Revoked
+    ));
+    let state = store.vendor_assessment_state(&org, &vendor).await.unwrap();
+    assert_eq!(state.score, Some(80));
+    assert_eq!(state.open_findings, 1);
+    assert_eq!(state.next_due.as_deref(), Some("2027-12-01"));
+    // Answers are closed once completed.
+    let late = store
+        .save_answers(
+            &org,
+            &id,
+            &[("q1".into(), None)],
+            (0, 3),
+            "pat",
+            &actor(),
+            None,
+        )
+        .await;
+    assert!(matches!(late, Err(StoreError::Conflict(_))), "{late:?}");
+}
+
+#[tokio::test]
+async fn reviewer_decisions_survive_a_second_round_of_review() {
+    let db = fresh_database().await.expect("database");
+    let store = &db.store;
+    let org = store.ensure_organisation("Test Hospital").await.unwrap();
+    let (_, id) = planned_assessment(store, &org, "Reviewed Vendor").await;
+    let raised = |q: &str| NewFinding {
+        question_id: Some(q.into()),
+        csf: vec![],
+        title: format!("fails {q}"),
+        detail: String::new(),
+        severity: "medium".into(),
+        origin: "answer",
+    };
+    let score = ScoreSummary::default();
+    store
+        .begin_review(&org, &id, &score, &[raised("a"), raised("b")], &actor())
+        .await
+        .unwrap();
+    let findings = store.findings_for_assessment(&id).await.unwrap();
+    let a = findings
+        .iter()
+        .find(|f| f.question_id.as_deref() == Some("a"))
+        .unwrap();
+    store
+        .decide_finding(
+            &org,
+            &a.id,
+            &FindingDecision::Override {
+                severity: None,
+                comment: "not relevant to us".into(),
+            },
+            &actor(),
+        )
+        .await
+        .unwrap();
+    // Back to the vendor for corrections, and reviewed again.
+    store
+        .issue_portal_link(
+            &org,
+            &id,
+            "h",
+            "Pat",
+            "pat@v.example",
+            "2999-01-01T00:00:00.000000Z",
+            &actor(),
+        )
+        .await
+        .unwrap();
+    store
+        .transition_assessment(
+            &org,
+            &id,
+            mamori_domain::assessment::AssessmentStatus::Submitted,
+            &actor(),
+            "",
+        )
+        .await
+        .unwrap();
+    store
+        .begin_review(&org, &id, &score, &[raised("a"), raised("b")], &actor())
+        .await
+        .unwrap();
+    let findings = store.findings_for_assessment(&id).await.unwrap();
+    assert_eq!(findings.len(), 2, "no duplicates: {findings:?}");
+    let a = findings
+        .iter()
+        .find(|f| f.question_id.as_deref() == Some("a"))
+        .unwrap();
+    assert_eq!(a.status, "dismissed");
+    assert_eq!(a.reviewer_comment.as_deref(), Some("not relevant to us"));
+}

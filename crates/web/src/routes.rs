@@ -428,6 +428,30 @@ fn table() -> Routes {
         api::apply_policy,
     )
     .add(get.clone(), "/api/v1/audit", AuditRead, api::audit)
+    .add(
+        get.clone(),
+        "/api/v1/assessments",
+        AssessmentRead,
+        api::assessments::list,
+    )
+    .add(
+        post.clone(),
+        "/api/v1/vendors/{id}/assessments",
+        AssessmentManage,
+        api::assessments::create,
+    )
+    .add(
+        get.clone(),
+        "/api/v1/assessments/{id}",
+        AssessmentRead,
+        api::assessments::get,
+    )
+    .add(
+        get.clone(),
+        "/api/v1/assessments/{id}/oscal",
+        AssessmentRead,
+        api::assessments::oscal,
+    )
     .add(get.clone(), "/api/v1/users", UserManage, api::list_users)
     .add(post.clone(), "/api/v1/users", UserManage, api::create_user)
     .add(get.clone(), "/api/v1/tokens", TokenManage, api::list_tokens)

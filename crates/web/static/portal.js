@@ -10,7 +10,11 @@
     var progress = document.getElementById('progress');
     var bar = document.getElementById('progress-bar');
     var timer = null;
+    // One save at a time, so answers reach the server (and its replies the
+    // page) in the order they were given; a change made while a save is in
+    // flight is saved right after it.
     var pending = null;
+    var again = false;
 
     function apply(result) {
       if (result.visibility) {
@@ -41,7 +45,14 @@
       }
     }
 
+    // Whether nothing is waiting to be saved after the save now finishing.
+    function settled() { return !again && !timer; }
+
     function save() {
+      // A save reads the whole form, so it covers any change still waiting.
+      if (timer) { clearTimeout(timer); }
+      timer = null;
+      if (pending) { again = true; return; }
       var body = new URLSearchParams(new FormData(form));
       status.textContent = '…';
       pending = fetch(form.action, {
@@ -52,12 +63,19 @@
       }).then(function (r) {
         return r.json().then(function (j) {
           apply(j);
-          status.textContent = r.ok ? form.dataset.saved : (j.error || form.dataset.failed);
-          form.dataset.state = r.ok ? 'saved' : 'error';
+          if (settled()) {
+            status.textContent = r.ok ? form.dataset.saved : (j.error || form.dataset.failed);
+            form.dataset.state = r.ok ? 'saved' : 'error';
+          }
         });
       }).catch(function () {
-        status.textContent = form.dataset.failed;
-        form.dataset.state = 'error';
+        if (settled()) {
+          status.textContent = form.dataset.failed;
+          form.dataset.state = 'error';
+        }
+      }).then(function () {
+        pending = null;
+        if (again) { again = false; save(); }
       });
     }
 

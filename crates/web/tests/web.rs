@@ -1145,6 +1145,55 @@ async fn assessment_lifecycle_over_http_and_the_portal_reaches_nothing_else() {
         .is_some_and(|f| !f.is_empty()));
     validate_oscal(&oscal);
 
+    // The same through the JSON API, as an auditor.
+    let token = app.api_token(Role::Auditor).await;
+    let list: serde_json::Value = app
+        .client
+        .get(app.url("/api/v1/assessments?status=completed"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["total"], 1, "{list}");
+    let detail: serde_json::Value = app
+        .client
+        .get(app.url(&format!("/api/v1/assessments/{id}")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(detail["status"], "completed");
+    assert_eq!(
+        detail["functions"].as_array().map(Vec::len),
+        Some(6),
+        "{detail}"
+    );
+    let overridden = detail["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == first.id.as_str())
+        .expect("the overridden finding");
+    assert_eq!(overridden["severity"], "low");
+    assert_eq!(
+        overridden["reviewer_comment"],
+        "compensating control in place"
+    );
+    assert!(
+        detail["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["origin"] == "evidence"),
+        "a High-tier vendor without a penetration-test summary gets an evidence finding"
+    );
+
     // Every transition is in the audit log.
     let audit = app
         .state

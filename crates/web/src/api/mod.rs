@@ -3,6 +3,7 @@
 //! types and the `#[utoipa::path]` annotations); they convert to and from the
 //! domain types so the domain stays free of HTTP concerns.
 
+pub mod assessments;
 mod dto;
 
 use std::collections::BTreeMap;
@@ -30,10 +31,13 @@ use crate::state::AppState;
 #[openapi(
     info(title = "Mamori API", description = "Third-party vendor risk management for healthcare. Authenticate with a session cookie (browser; writes need the X-CSRF-Token header) or `Authorization: Bearer <API token>`."),
     paths(me, dashboard, list_vendors, create_vendor, get_vendor, update_vendor, vendor_risk, import_vendors, export_vendors,
-          get_policy, check_policy, apply_policy, audit, list_users, create_user, list_tokens, create_token, revoke_token),
+          get_policy, check_policy, apply_policy, audit, list_users, create_user, list_tokens, create_token, revoke_token,
+          assessments::list, assessments::create, assessments::get, assessments::oscal),
     components(schemas(VendorInput, ServiceInput, DataFlowInput, VendorOutput, VendorSummaryOutput, VendorListOutput, RiskOutput,
         ContributionOutput, ImportReportOutput, PolicyOutput, PolicyCheckOutput, PolicyApplyOutput, UserOutput, NewUserInput,
-        TokenOutput, NewTokenInput, NewTokenOutput, DashboardOutput, ErrorOutput, MeOutput)),
+        TokenOutput, NewTokenInput, NewTokenOutput, DashboardOutput, ErrorOutput, MeOutput,
+        assessments::AssessmentSummaryOutput, assessments::AssessmentListOutput, assessments::AssessmentOutput,
+        assessments::BucketScoreOutput, assessments::FindingOutput, assessments::EvidenceOutput, assessments::CreatedOutput)),
     modifiers(&BearerAuth),
     security(("bearer" = []))
 )]

@@ -225,6 +225,8 @@ pub struct AssessmentPage {
     pub open_findings: usize,
     pub severities: Vec<(String, String)>,
     pub progress: String,
+    /// Evidence requirements of the tier not met by current evidence.
+    pub missing_evidence: Vec<String>,
 }
 
 fn outcome_view(outcome: Outcome, chrome: &Chrome) -> (String, &'static str) {
@@ -393,6 +395,24 @@ async fn page(
         sections.push(loose);
     }
     sections.retain(|s| !s.questions.is_empty());
+    let tier =
+        mamori_domain::Tier::parse(&ctx.record.tier).unwrap_or(mamori_domain::Tier::Critical);
+    let missing_evidence = app::missing_evidence(
+        &state.store,
+        &state.org_id,
+        &state.assessment_policy,
+        &ctx.record.vendor_id,
+        tier,
+    )
+    .await?
+    .iter()
+    .map(|any| {
+        any.iter()
+            .map(|k| k.label())
+            .collect::<Vec<_>>()
+            .join(" / ")
+    })
+    .collect();
     let links = state.store.portal_links(id).await?;
     let now = mamori_store::now();
     let has_active_link = links
@@ -436,6 +456,7 @@ async fn page(
         open_findings,
         severities,
         progress: format!("{} / {}", card.answered, card.visible),
+        missing_evidence,
         a: ctx.record,
         chrome,
     }))
@@ -529,7 +550,15 @@ pub async fn review(
     Extension(user): Extension<CurrentUser>,
     Path(id): Path<String>,
 ) -> Response {
-    match app::begin_review(&state.store, &state.org_id, &id, &user.actor()).await {
+    match app::begin_review(
+        &state.store,
+        &state.org_id,
+        &state.assessment_policy,
+        &id,
+        &user.actor(),
+    )
+    .await
+    {
         Ok(()) => back(&id),
         Err(e) => error_page(&state, Some(&user), locale, e.into()).await,
     }

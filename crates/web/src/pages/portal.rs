@@ -168,7 +168,7 @@ async fn build_page(
         title: String::new(),
         questions: Vec::new(),
     };
-    for (i, (q, visible)) in ctx.template.questions.iter().zip(shown).enumerate() {
+    for (q, visible) in ctx.template.questions.iter().zip(shown) {
         let given = ctx
             .answers
             .get(&q.id)
@@ -197,7 +197,7 @@ async fn build_page(
         };
         let view = PortalQuestion {
             id: q.id.clone(),
-            number: i + 1,
+            number: 0,
             text: q.text.get(lang).to_string(),
             help: q
                 .help
@@ -235,6 +235,14 @@ async fn build_page(
         sections.push(loose);
     }
     sections.retain(|x| !x.questions.is_empty());
+    // Numbers follow the order on the page, not the template's file order.
+    for (n, q) in sections
+        .iter_mut()
+        .flat_map(|x| x.questions.iter_mut())
+        .enumerate()
+    {
+        q.number = n + 1;
+    }
     let status = ctx.status();
     let page = PortalPage {
         token: token.to_string(),

@@ -1,24 +1,116 @@
 //! `mamori bench …`: throughput on generated data, printed as figures.
 
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use mamori_domain::{assess, TieringPolicy};
-use mamori_store::{Actor, Store};
+use chrono::{Duration, NaiveDate, Utc};
+use mamori_domain::assessment::AssessmentPolicy;
+use mamori_domain::questionnaire::{AnswerType, Question, Template};
+use mamori_domain::scoring::{score, Answer};
+use mamori_domain::{assess, Tier, TieringPolicy};
+use mamori_store::{Actor, NewFinding, ScoreSummary, Store, VendorScope};
 
 use crate::cli::BenchCommand;
 
-async fn fresh_store(url: Option<&str>) -> Result<(Store, Option<tempfile::TempDir>)> {
+/// A scratch database for one benchmark: a temporary SQLite directory
+/// (removed when dropped) or a PostgreSQL schema of its own (dropped by
+/// `finish`).
+struct BenchDb {
+    store: Store,
+    _dir: Option<tempfile::TempDir>,
+    postgres: Option<(String, String)>,
+}
+
+impl BenchDb {
+    fn backend(&self) -> &'static str {
+        if self.postgres.is_some() {
+            "PostgreSQL"
+        } else {
+            "SQLite"
+        }
+    }
+
+    /// Refreshes the query planner's statistics, as start-up (SQLite) or
+    /// autovacuum (PostgreSQL) would on a running server.
+    async fn analyze(&self) -> Result<()> {
+        match &self.postgres {
+            None => self.store.optimize().await?,
+            Some((url, schema)) => {
+                use sqlx::Connection;
+                let options: sqlx::postgres::PgConnectOptions =
+                    url.parse().context("the database URL")?;
+                let mut conn =
+                    sqlx::PgConnection::connect_with(&options.options([("search_path", schema)]))
+                        .await
+                        .context("cannot connect to analyse the benchmark schema")?;
+                // Only this schema's tables (search_path), not the whole database.
+                sqlx::query("ANALYZE vendors, assessments, findings")
+                    .execute(&mut conn)
+                    .await
+                    .context("ANALYZE")?;
+                let _ = conn.close().await;
+            }
+        }
+        Ok(())
+    }
+
+    /// `finish`, but with `keep` leaves an SQLite database in place and
+    /// prints where it is.
+    async fn finish_keeping(mut self, keep: bool) -> Result<()> {
+        if keep {
+            if let Some(dir) = self._dir.take() {
+                self.store.close().await;
+                let path = dir.keep();
+                eprintln!("kept the database in {}", path.join("mamori.db").display());
+                return Ok(());
+            }
+            eprintln!("--keep applies to SQLite only; the PostgreSQL schema is removed");
+        }
+        self.finish().await
+    }
+
+    /// Closes the store and removes the scratch PostgreSQL schema.
+    async fn finish(self) -> Result<()> {
+        self.store.close().await;
+        if let Some((url, schema)) = &self.postgres {
+            use sqlx::Connection;
+            let mut conn = sqlx::PgConnection::connect(url)
+                .await
+                .context("cannot connect to remove the benchmark schema")?;
+            sqlx::query(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+                .execute(&mut conn)
+                .await
+                .with_context(|| format!("cannot drop the benchmark schema {schema}"))?;
+            let _ = conn.close().await;
+        }
+        Ok(())
+    }
+}
+
+async fn fresh_store(url: Option<&str>) -> Result<BenchDb> {
     match url {
         Some(url) => {
             let schema = format!("bench_{}", std::process::id());
-            let store = Store::connect_postgres_schema(url, &schema).await?;
-            Ok((store, None))
+            let store = Store::connect_postgres_schema(url, &schema)
+                .await
+                .context("cannot open the benchmark database")?;
+            Ok(BenchDb {
+                store,
+                _dir: None,
+                postgres: Some((url.to_string(), schema)),
+            })
         }
         None => {
             let dir = tempfile::tempdir().context("cannot create a temporary directory")?;
             let store = Store::open_data_dir(dir.path()).await?;
-            Ok((store, Some(dir)))
+            Ok(BenchDb {
+                store,
+                _dir: Some(dir),
+                postgres: None,
+            })
         }
     }
 }
@@ -34,8 +126,9 @@ pub async fn run(command: &BenchCommand) -> Result<()> {
     match command {
         BenchCommand::Import { rows, database_url } => {
             let csv = mamori_formats::synthetic_inventory_csv(*rows);
-            let (store, _dir) = fresh_store(database_url.as_deref()).await?;
-            let started = mamori_app::setup::start(&store, "Bench Hospital").await?;
+            let db = fresh_store(database_url.as_deref()).await?;
+            let store = &db.store;
+            let started = mamori_app::setup::start(store, "Bench Hospital").await?;
             let policy = TieringPolicy::builtin();
             // The same steps as `import_file`, timed one by one.
             let t = Instant::now();
@@ -71,14 +164,15 @@ pub async fn run(command: &BenchCommand) -> Result<()> {
                 *rows as f64 / secs,
                 peak_rss_mib().unwrap_or(f64::NAN)
             );
-            store.close().await;
+            db.finish().await?;
         }
         BenchCommand::Retier {
             vendors,
             database_url,
         } => {
-            let (store, _dir) = fresh_store(database_url.as_deref()).await?;
-            let started = mamori_app::setup::start(&store, "Bench Hospital").await?;
+            let db = fresh_store(database_url.as_deref()).await?;
+            let store = &db.store;
+            let started = mamori_app::setup::start(store, "Bench Hospital").await?;
             let policy = TieringPolicy::builtin();
             let rows: Vec<_> = mamori_demo::synthetic_vendors(*vendors, 7)
                 .into_iter()
@@ -105,7 +199,7 @@ pub async fn run(command: &BenchCommand) -> Result<()> {
             let text = stricter.to_toml();
             let t = Instant::now();
             let (_, outcome) = mamori_app::policy::apply_policy(
-                &store,
+                store,
                 &started.org_id,
                 &text,
                 &Actor::system("bench"),
@@ -118,7 +212,23 @@ pub async fn run(command: &BenchCommand) -> Result<()> {
                 outcome.tier_changes,
                 outcome.vendors as f64 / secs
             );
-            store.close().await;
+            db.finish().await?;
+        }
+        BenchCommand::Dashboard {
+            vendors,
+            assessments,
+            repeat,
+            keep,
+            database_url,
+        } => {
+            dashboard(
+                *vendors,
+                *assessments,
+                *repeat,
+                *keep,
+                database_url.as_deref(),
+            )
+            .await?
         }
         BenchCommand::Seed { vendors } => {
             // Uses the global --data-dir through MAMORI_DATA_DIR or the default.
@@ -150,4 +260,411 @@ pub async fn run(command: &BenchCommand) -> Result<()> {
         }
     }
     Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// bench dashboard
+// ---------------------------------------------------------------------------
+
+/// Every `n`-th answer of a synthetic answer set fails (0: all pass).
+const FAIL_EVERY: [usize; 8] = [0, 40, 20, 12, 8, 6, 5, 4];
+
+/// A value of a choice question other than its passing ones; for an
+/// unscored question (an informational gate) its last value, so the gate
+/// hides its follow-ups.
+fn failing_value(q: &Question) -> String {
+    let allowed: Vec<&str> = q
+        .allowed_values()
+        .into_iter()
+        .filter(|v| *v != "na")
+        .collect();
+    let pick = if q.pass.is_empty() {
+        allowed.last().copied()
+    } else {
+        allowed
+            .iter()
+            .copied()
+            .find(|v| !q.pass.iter().any(|p| p == v))
+    };
+    pick.or_else(|| allowed.first().copied())
+        .unwrap_or("no")
+        .to_string()
+}
+
+fn passing_value(q: &Question) -> String {
+    q.pass
+        .first()
+        .cloned()
+        .or_else(|| q.allowed_values().first().map(|v| v.to_string()))
+        .unwrap_or_else(|| "yes".into())
+}
+
+/// A full, deterministic set of answers in which every `fail_every`-th
+/// question fails.
+fn synthetic_answers(
+    template: &Template,
+    fail_every: usize,
+    as_of: NaiveDate,
+) -> HashMap<String, Answer> {
+    template
+        .questions
+        .iter()
+        .enumerate()
+        .map(|(i, q)| {
+            let fail = fail_every > 0 && i % fail_every == fail_every - 1;
+            let answer = match q.answer_type {
+                AnswerType::YesNo | AnswerType::Single => Answer::Choice(if fail {
+                    failing_value(q)
+                } else {
+                    passing_value(q)
+                }),
+                AnswerType::Multiple => Answer::Choices(if fail {
+                    vec![failing_value(q)]
+                } else if q.pass.is_empty() {
+                    vec![passing_value(q)]
+                } else {
+                    q.pass.clone()
+                }),
+                AnswerType::Number => Answer::Number(match (fail, q.min, q.max) {
+                    (false, Some(a), Some(b)) => (a + b) / 2.0,
+                    (false, Some(a), None) => a + 1.0,
+                    (false, None, Some(b)) => b - 1.0,
+                    (true, Some(a), _) => a - 1.0,
+                    (true, None, Some(b)) => b + 1.0,
+                    _ => 1.0,
+                }),
+                AnswerType::Date => {
+                    let age = i64::from(q.max_age_days.unwrap_or(365));
+                    Answer::Date(as_of - Duration::days(if fail { age + 30 } else { age / 2 }))
+                }
+                AnswerType::Text => Answer::Text(format!("Answer to {}", q.id)),
+                AnswerType::File => Answer::Files(if fail { 0 } else { 2 }),
+            };
+            (q.id.clone(), answer)
+        })
+        .collect()
+}
+
+/// What one synthetic review records: the score and the findings raised.
+#[derive(Clone)]
+struct Review {
+    summary: ScoreSummary,
+    findings: Vec<NewFinding>,
+}
+
+fn review_of(template: &Template, fail_every: usize, as_of: NaiveDate) -> Review {
+    let answers = synthetic_answers(template, fail_every, as_of);
+    let card = score(template, &answers, as_of);
+    let functions: serde_json::Map<String, serde_json::Value> = card
+        .functions
+        .iter()
+        .filter_map(|(f, p)| p.score().map(|s| (f.clone(), serde_json::json!(s))))
+        .collect();
+    let findings = card
+        .findings
+        .iter()
+        .filter_map(|f| {
+            let q = template.question(&f.question_id)?;
+            Some(NewFinding {
+                question_id: Some(q.id.clone()),
+                csf: f.csf.clone(),
+                title: q.text.en.clone(),
+                detail: match answers.get(&q.id) {
+                    Some(a) => format!("Answered \"{}\".", a.display()),
+                    None => "Not answered.".into(),
+                },
+                severity: f.severity.as_str().to_string(),
+                origin: "answer",
+            })
+        })
+        .collect();
+    Review {
+        summary: ScoreSummary {
+            score: card.overall.score().map(i64::from),
+            earned: i64::from(card.overall.earned),
+            possible: i64::from(card.overall.possible),
+            function_scores: serde_json::Value::Object(functions).to_string(),
+            answered: card.answered as i64,
+            visible: card.visible as i64,
+        },
+        findings,
+    }
+}
+
+/// One completed assessment to seed.
+struct Seed {
+    vendor_id: String,
+    tier: Tier,
+    template: usize,
+    review: usize,
+    completed_on: NaiveDate,
+    next_due: NaiveDate,
+}
+
+/// Plans, reviews and completes each assessment through the store's own
+/// methods (three transactions each, with their audit records).
+async fn seed_assessments(
+    store: Store,
+    org_id: Arc<str>,
+    template_ids: Arc<Vec<String>>,
+    reviews: Arc<Vec<Vec<Review>>>,
+    work: Vec<Seed>,
+    done: Arc<AtomicUsize>,
+    bar: indicatif::ProgressBar,
+) -> Result<()> {
+    let actor = Actor::system("bench");
+    for s in work {
+        let review = &reviews[s.template][s.review];
+        let id = store
+            .create_assessment(
+                &org_id,
+                &s.vendor_id,
+                &template_ids[s.template],
+                s.tier.as_str(),
+                &format!("{} assessment", s.completed_on.format("%Y")),
+                None,
+                &actor,
+            )
+            .await
+            .context("create_assessment")?;
+        store
+            .begin_review(&org_id, &id, &review.summary, &review.findings, &actor)
+            .await
+            .context("begin_review")?;
+        store
+            .complete_assessment(
+                &org_id,
+                &id,
+                &review.summary,
+                &s.completed_on.to_string(),
+                &s.next_due.to_string(),
+                &actor,
+            )
+            .await
+            .context("complete_assessment")?;
+        let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+        bar.set_position(n as u64);
+    }
+    Ok(())
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.saturating_sub(1).min(sorted.len() - 1)]
+}
+
+fn summary(samples: &mut [f64]) -> String {
+    samples.sort_by(f64::total_cmp);
+    format!(
+        "p50 {:.2} ms, p95 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        percentile(samples, 50.0),
+        percentile(samples, 95.0),
+        percentile(samples, 99.0),
+        samples.last().copied().unwrap_or(f64::NAN)
+    )
+}
+
+async fn dashboard(
+    vendors: usize,
+    assessments: usize,
+    repeat: usize,
+    keep: bool,
+    database_url: Option<&str>,
+) -> Result<()> {
+    if vendors == 0 {
+        anyhow::bail!("--vendors must be at least 1");
+    }
+    let db = fresh_store(database_url).await?;
+    let store = db.store.clone();
+    let started = mamori_app::setup::start(&store, "Bench Hospital").await?;
+    let org_id: Arc<str> = Arc::from(started.org_id.as_str());
+    mamori_app::assessments::sync_builtin_templates(&store).await?;
+    let policy = TieringPolicy::builtin();
+    let assessment_policy = AssessmentPolicy::default_policy();
+    let today = Utc::now().date_naive();
+
+    // Vendors.
+    let t = Instant::now();
+    let rows: Vec<_> = mamori_demo::synthetic_vendors(vendors, 13)
+        .into_iter()
+        .map(|d| {
+            let r = assess(&policy, d.risk_profile()).rating();
+            (d, r)
+        })
+        .collect();
+    store
+        .import_vendors(&org_id, &rows, "bench", &Actor::system("bench"), &|_| {})
+        .await?;
+    drop(rows);
+    let stored = store.all_vendor_drafts(&org_id).await?;
+    eprintln!(
+        "seeded {} vendors in {:.1} s ({})",
+        stored.len(),
+        t.elapsed().as_secs_f64(),
+        db.backend()
+    );
+
+    // The questionnaires each tier is sent, and the synthetic reviews of each.
+    let mut keys: Vec<String> = Vec::new();
+    for tier in Tier::ALL {
+        let key = assessment_policy.template_key(*tier);
+        if !keys.contains(&key) {
+            keys.push(key);
+        }
+    }
+    let mut template_ids = Vec::new();
+    let mut reviews = Vec::new();
+    for key in &keys {
+        let record = store
+            .template_by_key(key)
+            .await
+            .with_context(|| format!("questionnaire '{key}' is not installed"))?;
+        let template = mamori_app::assessments::load_template(&store, &record.id).await?;
+        reviews.push(
+            FAIL_EVERY
+                .iter()
+                .map(|n| review_of(&template, *n, today))
+                .collect::<Vec<_>>(),
+        );
+        template_ids.push(record.id);
+    }
+
+    // Completed assessments: 90 % of the vendors are assessed, each a few
+    // times a year apart; the last one decides when the vendor is next due
+    // (a spread from long overdue to years ahead). The rest were never
+    // assessed.
+    let assessed = (vendors * 9 / 10).clamp(1, stored.len().max(1));
+    let rounds_of = |v: usize| assessments / assessed + usize::from(v < assessments % assessed);
+    let workers = if db.postgres.is_some() { 4 } else { 1 };
+    let mut work: Vec<Vec<Seed>> = (0..workers).map(|_| Vec::new()).collect();
+    let mut findings_total = 0usize;
+    for i in 0..assessments {
+        let v = i % assessed;
+        let Some((vendor_id, tier, _)) = stored.get(v) else {
+            continue;
+        };
+        let round = i / assessed;
+        let template = keys
+            .iter()
+            .position(|k| *k == assessment_policy.template_key(*tier))
+            .unwrap_or(0);
+        let review = (i * 5 + v) % FAIL_EVERY.len();
+        let later_rounds = rounds_of(v).saturating_sub(round + 1) as i64;
+        let completed_on = today - Duration::days(((v * 7919) % 800) as i64 + later_rounds * 365);
+        findings_total += reviews[template][review].findings.len();
+        work[v % workers].push(Seed {
+            vendor_id: vendor_id.clone(),
+            tier: *tier,
+            template,
+            review,
+            completed_on,
+            next_due: assessment_policy.next_due(*tier, completed_on),
+        });
+    }
+    let bar = crate::progress_bar(assessments as u64);
+    bar.set_message("seeding assessments");
+    let done = Arc::new(AtomicUsize::new(0));
+    let template_ids = Arc::new(template_ids);
+    let reviews = Arc::new(reviews);
+    let t = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for chunk in work {
+        tasks.spawn(seed_assessments(
+            store.clone(),
+            Arc::clone(&org_id),
+            Arc::clone(&template_ids),
+            Arc::clone(&reviews),
+            chunk,
+            Arc::clone(&done),
+            bar.clone(),
+        ));
+    }
+    while let Some(result) = tasks.join_next().await {
+        result.context("a seeding task panicked")??;
+    }
+    bar.finish_and_clear();
+    // A few open assessments too (every 20th vendor has one planned).
+    for (vendor_id, tier, _) in stored.iter().step_by(20) {
+        let template = keys
+            .iter()
+            .position(|k| *k == assessment_policy.template_key(*tier))
+            .unwrap_or(0);
+        store
+            .create_assessment(
+                &org_id,
+                vendor_id,
+                &template_ids[template],
+                tier.as_str(),
+                "next assessment",
+                None,
+                &Actor::system("bench"),
+            )
+            .await?;
+    }
+    let seed_secs = t.elapsed().as_secs_f64();
+    println!(
+        "dashboard ({}): seeded {} vendors, {assessments} completed assessments with {findings_total} findings \
+         in {seed_secs:.1} s = {:.0} assessments/s (store methods, {workers} writer(s))",
+        db.backend(),
+        stored.len(),
+        assessments as f64 / seed_secs
+    );
+    // What start-up does to the planner statistics (SQLite: PRAGMA optimize).
+    db.analyze().await?;
+
+    // The dashboard's queries, timed.
+    let today_s = today.to_string();
+    let soon = (today + Duration::days(90)).to_string();
+    let year_ago = mamori_store::timestamp(Utc::now() - Duration::days(365));
+    let (mut total, mut counts_ms, mut assess_ms, mut overdue_ms) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let warm_up = 5;
+    let mut last = None;
+    for i in 0..repeat + warm_up {
+        let t0 = Instant::now();
+        let counts = store
+            .dashboard_counts(&org_id, &VendorScope::All, policy.bands)
+            .await?;
+        let t1 = Instant::now();
+        let a = store
+            .assessment_counts(&org_id, &today_s, &soon, &year_ago)
+            .await?;
+        let t2 = Instant::now();
+        let overdue = store.overdue_vendors(&org_id, &today_s, 10).await?;
+        let t3 = Instant::now();
+        if i >= warm_up {
+            let ms = |a: Instant, b: Instant| (b - a).as_secs_f64() * 1000.0;
+            counts_ms.push(ms(t0, t1));
+            assess_ms.push(ms(t1, t2));
+            overdue_ms.push(ms(t2, t3));
+            total.push(ms(t0, t3));
+        }
+        last = Some((counts, a, overdue.len()));
+    }
+    if let Some((counts, a, overdue)) = last {
+        println!(
+            "  data: {} vendors; {} overdue, {} due within 90 days, {} never assessed, {} open assessments, \
+             {} completed in the last year, average score {:?}, open findings (critical/high/medium/low) {:?}; \
+             overdue list {overdue} rows",
+            counts.total,
+            a.overdue,
+            a.due_within_90_days,
+            a.never_assessed,
+            a.open_assessments,
+            a.completed_last_year,
+            a.average_score,
+            a.open_findings_by_severity
+        );
+    }
+    println!(
+        "  dashboard queries ×{repeat}: total {}",
+        summary(&mut total)
+    );
+    println!("    dashboard_counts:  {}", summary(&mut counts_ms));
+    println!("    assessment_counts: {}", summary(&mut assess_ms));
+    println!("    overdue_vendors:   {}", summary(&mut overdue_ms));
+    db.finish_keeping(keep).await
 }

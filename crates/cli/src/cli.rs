@@ -63,6 +63,16 @@ pub enum Command {
         #[command(subcommand)]
         command: PolicyCommand,
     },
+    /// Import and list control frameworks (NIST CSF, SP 800-53, …) and mappings.
+    Frameworks {
+        #[command(subcommand)]
+        command: FrameworksCommand,
+    },
+    /// Check, import and list questionnaire templates; write answer sheets.
+    Questionnaires {
+        #[command(subcommand)]
+        command: QuestionnairesCommand,
+    },
     /// Measure Mamori's speed on generated data (prints throughput).
     Bench {
         #[command(subcommand)]
@@ -175,6 +185,35 @@ pub enum PolicyCommand {
 }
 
 #[derive(Subcommand, Debug)]
+pub enum FrameworksCommand {
+    /// Import an OSCAL catalog (XML or JSON), a CSF core CSV or a mapping CSV.
+    Import { file: PathBuf },
+    /// List stored frameworks, the built-in CSF 2.0 index and mapping sets.
+    List,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum QuestionnairesCommand {
+    /// List questionnaire templates (newest version of each).
+    List,
+    /// Validate a TOML template file without importing it.
+    Check { file: PathBuf },
+    /// Import a TOML template file (or a Google VSAQ JSON questionnaire).
+    Import { file: PathBuf },
+    /// Write the blank answer sheet (CSV) of a template.
+    Sheet {
+        /// Template key, e.g. healthcare-baseline/standard (newest version).
+        key: String,
+        /// Language of the question texts.
+        #[arg(long, default_value = "en", value_parser = ["en", "ja"])]
+        lang: String,
+        /// Output file ('-' or none for standard output).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
 pub enum BenchCommand {
     /// Import N generated vendor rows into a fresh database.
     Import {
@@ -188,6 +227,21 @@ pub enum BenchCommand {
     Retier {
         #[arg(long, default_value_t = 10_000)]
         vendors: usize,
+        #[arg(long)]
+        database_url: Option<String>,
+    },
+    /// Time the dashboard queries over N vendors and M completed assessments.
+    Dashboard {
+        #[arg(long, default_value_t = 10_000)]
+        vendors: usize,
+        #[arg(long, default_value_t = 50_000)]
+        assessments: usize,
+        /// Times each query set is run.
+        #[arg(long, default_value_t = 500)]
+        repeat: usize,
+        /// Keep the SQLite database afterwards (its directory is printed).
+        #[arg(long)]
+        keep: bool,
         #[arg(long)]
         database_url: Option<String>,
     },

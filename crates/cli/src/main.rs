@@ -13,11 +13,14 @@ use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
 use mamori_app::vendors::{ExportFormat, ImportOptions};
 use mamori_app::AppError;
+use mamori_domain::questionnaire::TemplateFile;
 use mamori_domain::{Role, TieringPolicy};
-use mamori_store::{Actor, NewUser, Store, VendorListQuery, VendorScope};
+use mamori_formats::FrameworkImport;
+use mamori_store::{Actor, NewUser, Store, StoreError, VendorListQuery, VendorScope};
 
 use cli::{
-    AdminCommand, Cli, Command, ExportCommand, ImportCommand, PolicyCommand, VendorsCommand,
+    AdminCommand, Cli, Command, ExportCommand, FrameworksCommand, ImportCommand, PolicyCommand,
+    QuestionnairesCommand, VendorsCommand,
 };
 
 fn main() {
@@ -78,6 +81,16 @@ async fn start(cli: &Cli) -> Result<(Store, String)> {
     Ok((store, started.org_id))
 }
 
+/// `start`, then makes sure the questionnaires shipped in the binary are
+/// stored (new versions are added, existing ones left alone).
+async fn start_with_templates(cli: &Cli) -> Result<(Store, String)> {
+    let (store, org_id) = start(cli).await?;
+    mamori_app::assessments::sync_builtin_templates(&store)
+        .await
+        .context("storing the built-in questionnaires failed")?;
+    Ok((store, org_id))
+}
+
 fn cli_actor() -> Actor {
     let user = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
     Actor::system(&format!("cli ({user})"))
@@ -113,6 +126,8 @@ async fn run(cli: Cli) -> Result<()> {
             } => list_vendors(&cli, *json, tier.as_deref(), search.as_deref(), *limit).await,
         },
         Command::Policy { command } => policy(&cli, command).await,
+        Command::Frameworks { command } => frameworks(&cli, command).await,
+        Command::Questionnaires { command } => questionnaires(&cli, command).await,
         Command::Bench { command } => bench::run(command).await,
     }
 }
@@ -134,7 +149,27 @@ async fn serve(cli: &Cli, args: &cli::ServeArgs) -> Result<()> {
         secure_cookies: args.secure_cookies,
         ..Default::default()
     };
-    let state = mamori_web::AppState::new(store, org_id, policy, config);
+    // Evidence files live beside the embedded database (also with PostgreSQL:
+    // the data directory holds the files, the database their records).
+    let evidence_dir = cli.data_dir.join("evidence");
+    let blobs: std::sync::Arc<dyn mamori_store::blob::BlobStore> = std::sync::Arc::new(
+        mamori_store::blob::FsBlobStore::open(&evidence_dir).with_context(|| {
+            format!(
+                "cannot open the evidence store in {}",
+                evidence_dir.display()
+            )
+        })?,
+    );
+    let swept = mamori_app::assessments::sweep_orphan_blobs(&store, &blobs)
+        .await
+        .context("checking the evidence store failed")?;
+    if swept > 0 {
+        tracing::warn!(
+            files = swept,
+            "removed evidence files that had no record (left by an interrupted upload)"
+        );
+    }
+    let state = mamori_web::AppState::new(store, org_id, policy, config).with_blob_store(blobs);
     let app = mamori_web::build_router(state);
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
@@ -433,6 +468,309 @@ async fn policy(cli: &Cli, command: &PolicyCommand) -> Result<()> {
                 None => print!("{}", mamori_domain::DEFAULT_POLICY_TOML),
             }
             Ok(())
+        }
+    }
+}
+
+/// The file's name for format detection and messages ("stdin" for '-').
+fn file_name_of(path: &Path) -> String {
+    path.file_name()
+        .map(|f| f.to_string_lossy().to_string())
+        .unwrap_or_else(|| "stdin".into())
+}
+
+async fn frameworks(cli: &Cli, command: &FrameworksCommand) -> Result<()> {
+    match command {
+        FrameworksCommand::Import { file } => {
+            let display = file.display().to_string();
+            let bytes = read_input(file)?;
+            let parsed = mamori_formats::detect_and_parse_framework(&file_name_of(file), &bytes)
+                .with_context(|| format!("cannot import {display}"))?;
+            let (store, _) = start_with_templates(cli).await?;
+            match parsed {
+                FrameworkImport::Framework(framework) => {
+                    store
+                        .upsert_framework(&framework)
+                        .await
+                        .with_context(|| format!("{display}: storing the framework failed"))?;
+                    let withdrawn = framework.elements.iter().filter(|e| e.withdrawn).count();
+                    println!(
+                        "{display}: imported framework {} version {} \"{}\": {} elements ({}){}",
+                        framework.key,
+                        framework.version,
+                        framework.name,
+                        framework.elements.len(),
+                        element_kind_counts(&framework),
+                        if withdrawn > 0 {
+                            format!(", {withdrawn} withdrawn")
+                        } else {
+                            String::new()
+                        }
+                    );
+                }
+                FrameworkImport::Mapping(mappings) => {
+                    let written = store
+                        .replace_mappings(&mappings)
+                        .await
+                        .with_context(|| format!("{display}: storing the mappings failed"))?;
+                    let mut sets: Vec<(&str, &str, usize)> = Vec::new();
+                    for m in &mappings {
+                        let pair = (m.source_framework.as_str(), m.target_framework.as_str());
+                        match sets.iter_mut().find(|(s, t, _)| (*s, *t) == pair) {
+                            Some(set) => set.2 += 1,
+                            None => sets.push((pair.0, pair.1, 1)),
+                        }
+                    }
+                    let mut relationships: Vec<(&str, usize)> = Vec::new();
+                    for m in &mappings {
+                        match relationships.iter_mut().find(|(r, _)| *r == m.relationship) {
+                            Some(r) => r.1 += 1,
+                            None => relationships.push((m.relationship.as_str(), 1)),
+                        }
+                    }
+                    let sets = sets
+                        .iter()
+                        .map(|(s, t, n)| format!("{s} → {t} ({n})"))
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    let relationships = relationships
+                        .iter()
+                        .map(|(r, n)| format!("{r} {n}"))
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    println!(
+                        "{display}: imported {written} mappings {sets}; relationships: {relationships}{}",
+                        if written < mappings.len() {
+                            format!(" ({} duplicate rows ignored)", mappings.len() - written)
+                        } else {
+                            String::new()
+                        }
+                    );
+                }
+            }
+            Ok(())
+        }
+        FrameworksCommand::List => {
+            let (store, _) = start_with_templates(cli).await?;
+            let stored = store.list_frameworks().await?;
+            let mappings = store.mapping_counts().await?;
+            let builtin = &mamori_domain::framework::csf2().framework;
+            let mut out = std::io::stdout().lock();
+            writeln!(
+                out,
+                "{:<40} {:<12} {:>8}  NAME",
+                "KEY", "VERSION", "ELEMENTS"
+            )?;
+            writeln!(
+                out,
+                "{:<40} {:<12} {:>8}  {} (built in)",
+                builtin.key,
+                builtin.version,
+                builtin.elements.len(),
+                builtin.name
+            )?;
+            for f in &stored {
+                writeln!(
+                    out,
+                    "{:<40} {:<12} {:>8}  {}",
+                    f.framework_key, f.version, f.element_count, f.name
+                )?;
+            }
+            writeln!(out)?;
+            if mappings.is_empty() {
+                writeln!(out, "no framework mappings imported")?;
+            } else {
+                writeln!(out, "{:<40} {:<27} {:>8}", "MAPPING FROM", "TO", "MAPPINGS")?;
+                for (source, target, n) in &mappings {
+                    writeln!(out, "{source:<40} {target:<27} {n:>8}")?;
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+/// "6 function, 22 category, 106 subcategory" in the order kinds first appear.
+fn element_kind_counts(framework: &mamori_domain::framework::Framework) -> String {
+    let mut counts: Vec<(mamori_domain::framework::ElementKind, usize)> = Vec::new();
+    for e in &framework.elements {
+        match counts.iter_mut().find(|(k, _)| *k == e.kind) {
+            Some(c) => c.1 += 1,
+            None => counts.push((e.kind, 1)),
+        }
+    }
+    counts
+        .iter()
+        .map(|(k, n)| format!("{n} {}", k.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Checks a TOML questionnaire template file read from `file`.
+fn parse_template_file(file: &Path, bytes: Vec<u8>) -> Result<(String, TemplateFile)> {
+    let text = String::from_utf8(bytes)
+        .with_context(|| format!("{} is not UTF-8 text", file.display()))?;
+    let parsed = TemplateFile::parse(&text)
+        .with_context(|| format!("{} is not a valid questionnaire template", file.display()))?;
+    Ok((text, parsed))
+}
+
+/// Is this a Google VSAQ questionnaire (JSON, possibly opening with `//`
+/// licence lines) rather than a TOML template?
+fn is_vsaq(file: &Path, bytes: &[u8]) -> bool {
+    let json_name = file
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let first = bytes
+        .split(|b| *b == b'\n')
+        .map(|line| line.trim_ascii())
+        .find(|line| !line.is_empty() && !line.starts_with(b"//"));
+    json_name || first.is_some_and(|line| line.starts_with(b"{"))
+}
+
+/// Reads a VSAQ questionnaire, printing what could not be carried over.
+fn read_vsaq(file: &Path, bytes: &[u8]) -> Result<mamori_formats::VsaqImport> {
+    let parsed = mamori_formats::parse_vsaq_questionnaire(&file_name_of(file), bytes)
+        .with_context(|| {
+            format!(
+                "{} is not a VSAQ questionnaire Mamori can read",
+                file.display()
+            )
+        })?;
+    const SHOWN: usize = 20;
+    for w in parsed.warnings.iter().take(SHOWN) {
+        eprintln!("  {}: {w}", file.display());
+    }
+    if parsed.warnings.len() > SHOWN {
+        eprintln!("  … and {} more", parsed.warnings.len() - SHOWN);
+    }
+    Ok(parsed)
+}
+
+fn vsaq_stats(s: &mamori_formats::VsaqStats) -> String {
+    format!(
+        "{} questions in {} sections, {} scored ({} of {} warning tips became pass rules), \
+         {} conditional ({} exact, {} partial, {} always shown)",
+        s.questions,
+        s.sections,
+        s.scored,
+        s.warning_tips_mapped,
+        s.warning_tips,
+        s.conditional,
+        s.conditions_exact,
+        s.conditions_partial,
+        s.conditions_dropped
+    )
+}
+
+async fn questionnaires(cli: &Cli, command: &QuestionnairesCommand) -> Result<()> {
+    match command {
+        QuestionnairesCommand::List => {
+            let (store, _) = start_with_templates(cli).await?;
+            let templates = store.list_templates().await?;
+            let mut out = std::io::stdout().lock();
+            writeln!(
+                out,
+                "{:<40} {:<14} {:<8} {:>9}  TITLE",
+                "KEY", "VERSION", "ORIGIN", "QUESTIONS"
+            )?;
+            for t in &templates {
+                writeln!(
+                    out,
+                    "{:<40} {:<14} {:<8} {:>9}  {}",
+                    t.template_key, t.version, t.origin, t.question_count, t.title
+                )?;
+            }
+            Ok(())
+        }
+        QuestionnairesCommand::Check { file } => {
+            let bytes = read_input(file)?;
+            if is_vsaq(file, &bytes) {
+                let parsed = read_vsaq(file, &bytes)?;
+                println!(
+                    "{}: valid VSAQ questionnaire, imports as {} version {}: {}",
+                    file.display(),
+                    parsed.template.key,
+                    parsed.template.version,
+                    vsaq_stats(&parsed.stats)
+                );
+                return Ok(());
+            }
+            let (_, parsed) = parse_template_file(file, bytes)?;
+            let templates = parsed.templates();
+            let depths = if parsed.depths.is_empty() {
+                format!("{} questions", parsed.questions.len())
+            } else {
+                templates
+                    .iter()
+                    .map(|t| {
+                        format!(
+                            "{} {}",
+                            t.depth.as_deref().unwrap_or("-"),
+                            t.questions.len()
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            let scored = parsed.questions.iter().filter(|q| q.is_scored()).count();
+            let gated = parsed
+                .questions
+                .iter()
+                .filter(|q| q.show_if.is_some())
+                .count();
+            println!(
+                "{}: valid questionnaire {} version {} ({} questions, {scored} scored, {gated} conditional, {} sections); questions per depth: {depths}",
+                file.display(),
+                parsed.key,
+                parsed.version,
+                parsed.questions.len(),
+                parsed.sections.len(),
+            );
+            Ok(())
+        }
+        QuestionnairesCommand::Import { file } => {
+            let display = file.display().to_string();
+            let bytes = read_input(file)?;
+            if is_vsaq(file, &bytes) {
+                let parsed = read_vsaq(file, &bytes)?;
+                let (store, _) = start_with_templates(cli).await?;
+                let (_, added) =
+                    mamori_app::assessments::store_template(&store, &parsed.template, "vsaq")
+                        .await
+                        .with_context(|| format!("cannot import {display}"))?;
+                println!(
+                    "{display}: {} VSAQ questionnaire {} {}: {}",
+                    if added { "imported" } else { "already had" },
+                    parsed.template.key,
+                    parsed.template.version,
+                    vsaq_stats(&parsed.stats)
+                );
+                return Ok(());
+            }
+            let (text, _) = parse_template_file(file, bytes)?;
+            let (store, _) = start_with_templates(cli).await?;
+            let keys = mamori_app::assessments::import_template_toml(&store, &text)
+                .await
+                .with_context(|| format!("cannot import {display}"))?;
+            println!("{display}: imported {}", keys.join(", "));
+            Ok(())
+        }
+        QuestionnairesCommand::Sheet { key, lang, output } => {
+            let (store, _) = start_with_templates(cli).await?;
+            let record = match store.template_by_key(key).await {
+                Ok(r) => r,
+                Err(StoreError::NotFound(_)) => {
+                    bail!("no questionnaire template '{key}' (see `mamori questionnaires list`)")
+                }
+                Err(e) => return Err(e.into()),
+            };
+            let template = mamori_app::assessments::load_template(&store, &record.id)
+                .await
+                .with_context(|| format!("cannot read questionnaire template '{key}'"))?;
+            let csv = mamori_formats::answer_sheet::answer_sheet_csv(&template, lang);
+            write_output(output.as_deref(), &csv, "")
         }
     }
 }

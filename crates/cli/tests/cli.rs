@@ -1469,3 +1469,320 @@ fn sigkill_during_import_leaves_the_database_consistent() {
     }
     assert_eq!(check("after a complete import"), ROWS as i64);
 }
+
+// ---------------------------------------------------------------------------
+// Frameworks and questionnaires
+// ---------------------------------------------------------------------------
+
+/// `../shared/data/<sub>` next to the repository, when present.
+fn shared_data(sub: &str) -> Option<PathBuf> {
+    let dir = repo_root().join("../shared/data").join(sub);
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        eprintln!(
+            "skipping the real files of {sub}: {} not found",
+            dir.display()
+        );
+        None
+    }
+}
+
+/// The number after `label ` in a summary such as
+/// `questions per depth: lite 41, standard 97, full 155`.
+#[track_caller]
+fn count_after(text: &str, label: &str) -> usize {
+    let at = text
+        .find(&format!(" {label} "))
+        .unwrap_or_else(|| panic!("no '{label}' in {text:?}"));
+    let digits: String = text[at + label.len() + 2..]
+        .chars()
+        .take_while(|c| c.is_ascii_digit())
+        .collect();
+    digits
+        .parse()
+        .unwrap_or_else(|_| panic!("no number after '{label}' in {text:?}"))
+}
+
+/// The rows of a `frameworks list` or `questionnaires list` table whose first
+/// column is `key`, split into columns.
+fn table_rows<'a>(stdout: &'a str, key: &str) -> Vec<Vec<&'a str>> {
+    stdout
+        .lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>())
+        .filter(|cols| cols.first() == Some(&key))
+        .collect()
+}
+
+#[test]
+fn frameworks_import_and_list() {
+    let db = TestDb::new("frameworks_import_and_list");
+
+    // Before any import: the compiled-in CSF 2.0 index, no mappings.
+    let out = db.mamori(["frameworks", "list"]).success();
+    let builtin: Vec<&str> = out
+        .stdout
+        .lines()
+        .filter(|l| l.ends_with("(built in)"))
+        .collect();
+    assert_eq!(builtin.len(), 1, "{}", out.stdout);
+    assert!(builtin[0].starts_with("nist-csf-2.0 "), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("no framework mappings"),
+        "{}",
+        out.stdout
+    );
+
+    // A file that is no framework: refused, and the error names it.
+    let junk = db.write("vendor-notes.csv", "name,comment\nAcme,fine\n");
+    let out = db
+        .mamori([Path::new("frameworks"), Path::new("import"), &junk])
+        .exit_code(2);
+    assert!(out.stderr.contains("vendor-notes.csv"), "{}", out.stderr);
+    let missing = db.file("no-such-catalog.xml");
+    let out = db
+        .mamori([Path::new("frameworks"), Path::new("import"), &missing])
+        .exit_code(2);
+    assert!(out.stderr.contains("no-such-catalog.xml"), "{}", out.stderr);
+
+    let Some(dir) = shared_data("frameworks") else {
+        return;
+    };
+    let import = |name: &str| {
+        db.mamori([
+            Path::new("frameworks"),
+            Path::new("import"),
+            &dir.join(name),
+        ])
+        .success()
+    };
+
+    let out = import("NIST_CSF_v2.0_catalog.xml");
+    assert!(
+        out.stdout.contains("imported framework nist-csf-2.0 "),
+        "{}",
+        out.stdout
+    );
+    let csf2_elements = count_before(&out.stdout, "elements");
+    assert_eq!(count_before(&out.stdout, "function"), 6, "{}", out.stdout);
+    assert!(
+        count_before(&out.stdout, "subcategory") >= 106,
+        "{}",
+        out.stdout
+    );
+
+    let out = import("csf-1.1-core.csv");
+    assert!(
+        out.stdout.contains("imported framework nist-csf-1.1 "),
+        "{}",
+        out.stdout
+    );
+    let csf11_elements = count_before(&out.stdout, "elements");
+    assert_eq!(count_before(&out.stdout, "function"), 5, "{}", out.stdout);
+    assert_eq!(count_before(&out.stdout, "category"), 23, "{}", out.stdout);
+    assert_eq!(
+        count_before(&out.stdout, "subcategory"),
+        108,
+        "{}",
+        out.stdout
+    );
+
+    let out = import("csf-1.1_to_csf-2.0.csv");
+    assert!(
+        out.stdout.contains("nist-csf-1.1 → nist-csf-2.0"),
+        "{}",
+        out.stdout
+    );
+    let mappings = count_before(&out.stdout, "mappings");
+    assert!(mappings > 100, "{}", out.stdout);
+
+    let out = db.mamori(["frameworks", "list"]).success();
+    // KEY VERSION ELEMENTS NAME…: the stored CSF 2.0 next to the built-in one.
+    let csf2 = table_rows(&out.stdout, "nist-csf-2.0");
+    assert_eq!(csf2.len(), 2, "{}", out.stdout);
+    assert!(
+        csf2.iter()
+            .any(|cols| cols[2] == csf2_elements.to_string() && !cols.contains(&"(built in)")),
+        "{}",
+        out.stdout
+    );
+    let csf11 = table_rows(&out.stdout, "nist-csf-1.1");
+    // One framework row and one mapping row (FROM TO COUNT).
+    assert!(
+        csf11
+            .iter()
+            .any(|cols| cols[2] == csf11_elements.to_string()),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        csf11
+            .iter()
+            .any(|cols| cols[1] == "nist-csf-2.0" && cols[2] == mappings.to_string()),
+        "{}",
+        out.stdout
+    );
+
+    // Importing again replaces rather than adds.
+    import("csf-1.1_to_csf-2.0.csv");
+    import("csf-1.1-core.csv");
+    let again = db.mamori(["frameworks", "list"]).success();
+    assert_eq!(again.stdout, out.stdout);
+}
+
+/// A one-question template, valid unless `extra` breaks it.
+fn small_template(version: &str, extra: &str) -> String {
+    format!(
+        r#"key = "cli-test"
+version = "{version}"
+title = {{ en = "CLI test questionnaire", ja = "CLI テスト質問票" }}
+
+[[question]]
+id = "access.mfa"
+type = "yes_no"
+text = {{ en = "Do you require multi-factor authentication?", ja = "多要素認証を必須にしていますか?" }}
+csf = ["PR.AA-03"]
+weight = 5
+pass = ["yes"]
+{extra}"#
+    )
+}
+
+#[test]
+fn questionnaires_list_check_import_and_sheet() {
+    let db = TestDb::new("questionnaires_list_check_import_and_sheet");
+
+    // The shipped baseline checks, with its questions per depth.
+    let baseline = repo_root().join("content/questionnaires/healthcare-baseline.toml");
+    let out = db
+        .mamori([Path::new("questionnaires"), Path::new("check"), &baseline])
+        .success();
+    assert!(out.stdout.contains("valid questionnaire"), "{}", out.stdout);
+    let per_depth: Vec<(String, usize)> = ["lite", "standard", "full"]
+        .iter()
+        .map(|d| {
+            (
+                format!("healthcare-baseline/{d}"),
+                count_after(&out.stdout, d),
+            )
+        })
+        .collect();
+    assert!(
+        per_depth[0].1 < per_depth[1].1 && per_depth[1].1 < per_depth[2].1,
+        "{}",
+        out.stdout
+    );
+
+    // The built-in templates are there from the first start: three depths.
+    let out = db.mamori(["questionnaires", "list"]).success();
+    for (key, questions) in &per_depth {
+        let rows = table_rows(&out.stdout, key);
+        assert_eq!(rows.len(), 1, "{key}:\n{}", out.stdout);
+        // KEY VERSION ORIGIN QUESTIONS TITLE…
+        assert_eq!(rows[0][2], "builtin", "{}", out.stdout);
+        assert_eq!(rows[0][3], questions.to_string(), "{}", out.stdout);
+    }
+
+    // Broken files: non-zero exit, the message names the question.
+    let gate = small_template(
+        "1",
+        r#"
+[[question]]
+id = "access.mfa_scope"
+type = "text"
+text = { en = "Which systems?" }
+show_if = { question = "access.sso", any = ["yes"] }
+"#,
+    );
+    let file = db.write("broken-gate.toml", gate);
+    let out = db
+        .mamori([Path::new("questionnaires"), Path::new("check"), &file])
+        .exit_code(2);
+    assert!(out.stderr.contains("broken-gate.toml"), "{}", out.stderr);
+    assert!(out.stderr.contains("access.mfa_scope"), "{}", out.stderr);
+    assert!(out.stderr.contains("access.sso"), "{}", out.stderr);
+    let csf = small_template("1", "").replace("PR.AA-03", "PR.AC-1");
+    let file = db.write("broken-csf.toml", csf);
+    let out = db
+        .mamori([Path::new("questionnaires"), Path::new("check"), &file])
+        .exit_code(2);
+    assert!(out.stderr.contains("access.mfa"), "{}", out.stderr);
+    assert!(out.stderr.contains("PR.AC-1"), "{}", out.stderr);
+    // …and a broken file is not imported.
+    db.mamori([Path::new("questionnaires"), Path::new("import"), &file])
+        .exit_code(2);
+
+    // A good file imports; the same version with other content is refused.
+    let good = db.write("cli-test.toml", small_template("1", ""));
+    let out = db
+        .mamori([Path::new("questionnaires"), Path::new("check"), &good])
+        .success();
+    assert!(out.stdout.contains("1 questions"), "{}", out.stdout);
+    let out = db
+        .mamori([Path::new("questionnaires"), Path::new("import"), &good])
+        .success();
+    assert!(out.stdout.contains("imported cli-test 1"), "{}", out.stdout);
+    let changed = db.write(
+        "cli-test-changed.toml",
+        small_template("1", "").replace("weight = 5", "weight = 9"),
+    );
+    let out = db
+        .mamori([Path::new("questionnaires"), Path::new("import"), &changed])
+        .exit_code(2);
+    assert!(out.stderr.contains("new version"), "{}", out.stderr);
+    let out = db.mamori(["questionnaires", "list"]).success();
+    let rows = table_rows(&out.stdout, "cli-test");
+    assert_eq!(rows.len(), 1, "{}", out.stdout);
+    assert_eq!(rows[0][1..4], ["1", "import", "1"], "{}", out.stdout);
+
+    // Blank answer sheets: one row per question, in English or Japanese.
+    let sheet = db.file("lite.csv");
+    db.mamori([
+        Path::new("questionnaires"),
+        Path::new("sheet"),
+        Path::new("healthcare-baseline/lite"),
+        Path::new("-o"),
+        &sheet,
+    ])
+    .success();
+    let text = fs::read_to_string(&sheet).expect("answer sheet");
+    let mut lines = text.lines();
+    assert!(
+        lines
+            .next()
+            .is_some_and(|h| h.starts_with("question_id,") && h.contains(",answer,")),
+        "{text}"
+    );
+    assert_eq!(lines.count(), per_depth[0].1, "{text}");
+    let en = db
+        .mamori(["questionnaires", "sheet", "cli-test"])
+        .success()
+        .stdout;
+    let ja = db
+        .mamori(["questionnaires", "sheet", "cli-test", "--lang", "ja"])
+        .success()
+        .stdout;
+    assert!(en.contains("multi-factor authentication"), "{en}");
+    assert!(ja.contains("多要素認証"), "{ja}");
+    let out = db
+        .mamori(["questionnaires", "sheet", "no-such-questionnaire"])
+        .exit_code(2);
+    assert!(
+        out.stderr.contains("no-such-questionnaire"),
+        "{}",
+        out.stderr
+    );
+
+    // A Google VSAQ questionnaire imports as a template of origin "vsaq".
+    if let Some(dir) = shared_data("questionnaires") {
+        let vsaq = dir.join("vsaq_webapp.json");
+        let out = db
+            .mamori([Path::new("questionnaires"), Path::new("import"), &vsaq])
+            .success();
+        assert!(out.stdout.contains("imported VSAQ"), "{}", out.stdout);
+        let out = db.mamori(["questionnaires", "list"]).success();
+        let rows = table_rows(&out.stdout, "vsaq-webapp");
+        assert_eq!(rows.len(), 1, "{}", out.stdout);
+        assert_eq!(rows[0][2], "vsaq", "{}", out.stdout);
+    }
+}

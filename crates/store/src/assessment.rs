@@ -578,10 +578,22 @@ impl Store {
             // Pending findings stand unless a reviewer said otherwise.
             sqlx::query("UPDATE findings SET decision = 'accepted', decided_by = $1, decided_at = $2 WHERE assessment_id = $3 AND decision = 'pending'")
                 .bind(&actor.label).bind(&at).bind(id).execute(&mut *tx).await?;
-            let open: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM findings WHERE assessment_id = $1 AND status = 'open'")
-                .bind(id).fetch_one(&mut *tx).await?;
-            sqlx::query("UPDATE vendors SET last_assessed_on = $1, assessment_score = $2, open_findings = $3, next_assessment_due = $4 WHERE id = $5 AND org_id = $6")
-                .bind(completed_on).bind(score.score).bind(open).bind(next_due).bind(&current.vendor_id).bind(org_id)
+            let rows = sqlx::query("SELECT severity, COUNT(*) AS n FROM findings WHERE assessment_id = $1 AND status = 'open' GROUP BY severity")
+                .bind(id).fetch_all(&mut *tx).await?;
+            let mut by_severity = [0i64; 4];
+            for r in &rows {
+                let s: String = r.try_get("severity")?;
+                if let Some(i) = severity_index(&s) {
+                    by_severity[i] = r.try_get("n")?;
+                }
+            }
+            let open: i64 = by_severity.iter().sum();
+            // The vendor carries the result of its latest assessment only.
+            sqlx::query("UPDATE vendors SET last_assessed_on = $1, assessment_score = $2, open_findings = $3, next_assessment_due = $4, \
+                open_findings_critical = $5, open_findings_high = $6, open_findings_medium = $7, open_findings_low = $8 WHERE id = $9 AND org_id = $10")
+                .bind(completed_on).bind(score.score).bind(open).bind(next_due)
+                .bind(by_severity[0]).bind(by_severity[1]).bind(by_severity[2]).bind(by_severity[3])
+                .bind(&current.vendor_id).bind(org_id)
                 .execute(&mut *tx).await?;
             sqlx::query("UPDATE portal_links SET revoked_at = $1 WHERE assessment_id = $2 AND revoked_at IS NULL")
                 .bind(&at).bind(id).execute(&mut *tx).await?;
@@ -1021,7 +1033,8 @@ impl Store {
         })
     }
 
-    /// Open findings of a vendor's assessments (worst first).
+    /// Open findings of the vendor's latest completed assessment (worst
+    /// first); older assessments' findings were superseded by it.
     pub async fn open_findings_for_vendor(
         &self,
         org_id: &str,
@@ -1032,7 +1045,9 @@ impl Store {
                 "SELECT f.id, f.vendor_id, f.assessment_id, f.question_id, f.csf, f.title, f.detail, f.raised_severity, f.severity, f.origin, \
                  f.decision, f.status, f.reviewer_comment, f.decided_by, f.decided_at, f.created_at \
                  FROM findings f JOIN assessments a ON a.id = f.assessment_id \
-                 WHERE f.vendor_id = $1 AND f.org_id = $2 AND f.status = 'open' AND a.status = 'completed' ORDER BY f.created_at")
+                 WHERE f.vendor_id = $1 AND f.org_id = $2 AND f.status = 'open' AND a.id = \
+                 (SELECT id FROM assessments WHERE vendor_id = $1 AND status = 'completed' ORDER BY completed_at DESC LIMIT 1) \
+                 ORDER BY f.created_at")
                 .bind(vendor_id).bind(org_id).fetch_all(pool).await?;
             rows.sort_by_key(|f| severity_index(&f.severity).unwrap_or(9));
             Ok(rows)
@@ -1146,7 +1161,9 @@ impl Store {
                 COUNT(CASE WHEN next_assessment_due < $2 AND status NOT IN ('terminated', 'candidate') THEN 1 END) AS overdue, \
                 COUNT(CASE WHEN next_assessment_due >= $2 AND next_assessment_due < $3 AND status NOT IN ('terminated', 'candidate') THEN 1 END) AS soon, \
                 COUNT(CASE WHEN last_assessed_on IS NULL AND status NOT IN ('terminated', 'candidate') THEN 1 END) AS never, \
-                CAST(AVG(assessment_score) AS BIGINT) AS avg_score \
+                CAST(AVG(assessment_score) AS BIGINT) AS avg_score, \
+                CAST(COALESCE(SUM(open_findings_critical), 0) AS BIGINT) AS f0, CAST(COALESCE(SUM(open_findings_high), 0) AS BIGINT) AS f1, \
+                CAST(COALESCE(SUM(open_findings_medium), 0) AS BIGINT) AS f2, CAST(COALESCE(SUM(open_findings_low), 0) AS BIGINT) AS f3 \
                 FROM vendors WHERE org_id = $1")
                 .bind(org_id).bind(today).bind(soon).fetch_one(pool).await?;
             let open: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM assessments WHERE org_id = $1 AND status NOT IN ('completed', 'cancelled')")
@@ -1162,14 +1179,8 @@ impl Store {
                 average_score: row.try_get("avg_score")?,
                 open_findings_by_severity: [0; 4],
             };
-            let rows = sqlx::query("SELECT f.severity, COUNT(*) AS n FROM findings f JOIN assessments a ON a.id = f.assessment_id \
-                WHERE f.org_id = $1 AND f.status = 'open' AND a.status = 'completed' GROUP BY f.severity")
-                .bind(org_id).fetch_all(pool).await?;
-            for r in rows {
-                let s: String = r.try_get("severity")?;
-                if let Some(i) = severity_index(&s) {
-                    counts.open_findings_by_severity[i] = r.try_get("n")?;
-                }
+            for (i, slot) in counts.open_findings_by_severity.iter_mut().enumerate() {
+                *slot = row.try_get(format!("f{i}").as_str())?;
             }
             Ok(counts)
         })

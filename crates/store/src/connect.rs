@@ -200,7 +200,18 @@ impl Store {
     /// this by itself.)
     pub async fn optimize(&self) -> Result<(), StoreError> {
         if let Pool::Sqlite(pool) = &self.pool {
-            sqlx::query("PRAGMA optimize=0x10002").execute(pool).await?;
+            // `optimize` skips tables whose size has not changed, but the
+            // spread of values (e.g. next due dates filling in) changes the
+            // best plan too; a bounded ANALYZE keeps the statistics honest.
+            // One connection: `analysis_limit` is per connection.
+            let mut conn = pool.acquire().await?;
+            sqlx::query("PRAGMA optimize=0x10002")
+                .execute(&mut *conn)
+                .await?;
+            sqlx::query("PRAGMA analysis_limit=400")
+                .execute(&mut *conn)
+                .await?;
+            sqlx::query("ANALYZE").execute(&mut *conn).await?;
         }
         Ok(())
     }

@@ -33,6 +33,7 @@ pub use user::{NewUser, UserRecord};
 pub use vendor::{
     content_hash, DashboardCounts, ImportOutcome, ImportProgress, RetierOutcome, SortKey,
     TierChange, VendorListQuery, VendorPage, VendorRecord, VendorScope, VendorSummary,
+    VENDORS_DASHBOARD_INDEX,
 };
 
 /// Who did something, for the audit log.

@@ -854,3 +854,27 @@ async fn reviewer_decisions_survive_a_second_round_of_review() {
     assert_eq!(a.status, "dismissed");
     assert_eq!(a.reviewer_comment.as_deref(), Some("not relevant to us"));
 }
+
+#[test]
+fn bulk_import_rebuilds_the_same_dashboard_index_the_migrations_create() {
+    // Imports drop and re-create `vendors_dashboard`; both definitions must
+    // stay the same, on both backends.
+    let normalise = |s: &str| {
+        s.split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .replace("( ", "(")
+    };
+    let code = normalise(VENDORS_DASHBOARD_INDEX);
+    for backend in ["sqlite", "postgres"] {
+        let path = format!(
+            "{}/migrations/{backend}/0002_assessments.sql",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let sql = normalise(&std::fs::read_to_string(&path).unwrap());
+        assert!(
+            sql.contains(&format!("{code};")),
+            "{path} does not create: {code}"
+        );
+    }
+}

@@ -700,10 +700,21 @@ impl Store {
                     }
                 }
             }
-            let next = if status == AssessmentStatus::Sent { "in_progress" } else { status.as_str() };
+            let next = if status == AssessmentStatus::Sent && !answers.is_empty() { "in_progress" } else { status.as_str() };
             sqlx::query("UPDATE assessments SET answered = $1, visible = $2, status = $3, updated_at = $4 WHERE id = $5")
                 .bind(progress.0).bind(progress.1).bind(next).bind(&at).bind(assessment_id)
                 .execute(&mut *tx).await?;
+            if next != status.as_str() {
+                // The first answer moves it to in progress: a transition too.
+                insert_audit(&mut *tx, org_id, actor, NewAudit {
+                    action: "assessment.status",
+                    entity_kind: "assessment",
+                    entity_id: Some(assessment_id),
+                    summary: format!("assessment {assessment_id}: sent → in progress (first answer by {by})"),
+                    before: Some(serde_json::json!({"status": status.as_str()})),
+                    after: Some(serde_json::json!({"status": next})),
+                }).await?;
+            }
             if let Some(summary) = audit_summary {
                 insert_audit(&mut *tx, org_id, actor, NewAudit {
                     action: "assessment.answers_import",

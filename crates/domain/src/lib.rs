@@ -5,10 +5,12 @@
 //! property-tested and re-run over every vendor in memory.
 
 pub mod assessment;
+pub mod contract;
 pub mod framework;
 mod labels;
 pub mod policy;
 pub mod questionnaire;
+pub mod risk;
 pub mod role;
 pub mod scoring;
 pub mod tiering;

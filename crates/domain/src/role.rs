@@ -34,6 +34,15 @@ label_enum! {
         AssessmentRead = "assessment_read",
         /// Plan, send, review and complete assessments; decide findings.
         AssessmentManage = "assessment_manage",
+        /// See the risk register, accepted risks, remediation plans and
+        /// contracts.
+        RiskRead = "risk_read",
+        /// Record, score and treat risks; send remediation requests; verify
+        /// vendors' answers; keep contracts and their clause checklists.
+        RiskManage = "risk_manage",
+        /// Record a risk acceptance. Which levels a role may accept is the
+        /// risk policy's decision, checked on every acceptance.
+        RiskAccept = "risk_accept",
         /// Reached with a vendor-portal link only: the handler checks the
         /// link, which opens one assessment and nothing else.
         PortalLink = "portal_link",
@@ -59,6 +68,8 @@ impl Role {
                 TokenManage,
                 AssessmentRead,
                 AssessmentManage,
+                RiskRead,
+                RiskManage,
             ],
             Role::RiskManager => &[
                 DashboardView,
@@ -70,7 +81,11 @@ impl Role {
                 TokenManage,
                 AssessmentRead,
                 AssessmentManage,
+                RiskRead,
+                RiskManage,
+                RiskAccept,
             ],
+            // Accepts risks; changes nothing else.
             Role::AcceptanceAuthority => &[
                 DashboardView,
                 VendorRead,
@@ -78,6 +93,8 @@ impl Role {
                 PolicyRead,
                 TokenManage,
                 AssessmentRead,
+                RiskRead,
+                RiskAccept,
             ],
             // Row-level limit (only their own vendors) is applied by the store
             // through `Role::sees_only_own_vendors`.
@@ -90,6 +107,7 @@ impl Role {
                 AuditRead,
                 TokenManage,
                 AssessmentRead,
+                RiskRead,
             ],
             // Outside people reach Mamori through scoped, expiring links only.
             Role::VendorContact => &[],

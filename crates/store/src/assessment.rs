@@ -158,7 +158,8 @@ pub struct NewEvidence {
 pub struct FindingRecord {
     pub id: String,
     pub vendor_id: String,
-    pub assessment_id: String,
+    /// `None` for findings that come from elsewhere (e.g. a contract review).
+    pub assessment_id: Option<String>,
     pub question_id: Option<String>,
     /// Comma-separated CSF ids.
     pub csf: String,
@@ -176,6 +177,11 @@ pub struct FindingRecord {
     pub decided_by: Option<String>,
     pub decided_at: Option<String>,
     pub created_at: String,
+    /// `assessment`, `contract`, …: where the finding was raised.
+    pub source: String,
+    /// The record of that source it came from (e.g. a contract id).
+    pub source_ref: Option<String>,
+    pub cvss_vector: Option<String>,
 }
 
 /// A finding to insert.
@@ -1037,7 +1043,7 @@ impl Store {
         on_pool!(self, pool => {
             let mut rows = sqlx::query_as::<_, FindingRecord>(
                 "SELECT id, vendor_id, assessment_id, question_id, csf, title, detail, raised_severity, severity, origin, decision, status, \
-                 reviewer_comment, decided_by, decided_at, created_at FROM findings WHERE assessment_id = $1 ORDER BY created_at, id")
+                 reviewer_comment, decided_by, decided_at, created_at, source, source_ref, cvss_vector FROM findings WHERE assessment_id = $1 ORDER BY created_at, id")
                 .bind(assessment_id).fetch_all(pool).await?;
             rows.sort_by_key(|f| (f.status != "open", severity_index(&f.severity).unwrap_or(9)));
             Ok(rows)
@@ -1054,7 +1060,7 @@ impl Store {
         on_pool!(self, pool => {
             let mut rows = sqlx::query_as::<_, FindingRecord>(
                 "SELECT f.id, f.vendor_id, f.assessment_id, f.question_id, f.csf, f.title, f.detail, f.raised_severity, f.severity, f.origin, \
-                 f.decision, f.status, f.reviewer_comment, f.decided_by, f.decided_at, f.created_at \
+                 f.decision, f.status, f.reviewer_comment, f.decided_by, f.decided_at, f.created_at, f.source, f.source_ref, f.cvss_vector \
                  FROM findings f JOIN assessments a ON a.id = f.assessment_id \
                  WHERE f.vendor_id = $1 AND f.org_id = $2 AND f.status = 'open' AND a.id = \
                  (SELECT id FROM assessments WHERE vendor_id = $1 AND status = 'completed' ORDER BY completed_at DESC LIMIT 1) \
@@ -1115,9 +1121,12 @@ impl Store {
             let mut tx = pool.begin().await?;
             let before = sqlx::query_as::<_, FindingRecord>(
                 "SELECT id, vendor_id, assessment_id, question_id, csf, title, detail, raised_severity, severity, origin, decision, status, \
-                 reviewer_comment, decided_by, decided_at, created_at FROM findings WHERE id = $1 AND org_id = $2")
+                 reviewer_comment, decided_by, decided_at, created_at, source, source_ref, cvss_vector FROM findings WHERE id = $1 AND org_id = $2")
                 .bind(finding_id).bind(org_id).fetch_optional(&mut *tx).await?.ok_or(StoreError::NotFound("finding"))?;
-            let status: String = sqlx::query_scalar("SELECT status FROM assessments WHERE id = $1").bind(&before.assessment_id).fetch_one(&mut *tx).await?;
+            let Some(assessment_id) = before.assessment_id.as_deref() else {
+                return Err(StoreError::Conflict("only findings of an assessment are decided in its review".into()));
+            };
+            let status: String = sqlx::query_scalar("SELECT status FROM assessments WHERE id = $1").bind(assessment_id).fetch_one(&mut *tx).await?;
             if status != "under_review" {
                 return Err(StoreError::Conflict("findings are decided while the assessment is under review".into()));
             }

@@ -12,8 +12,11 @@ mod assessment;
 mod audit;
 pub mod blob;
 mod connect;
+mod contract;
 mod error;
 mod policy;
+mod remediation;
+mod risk;
 mod session;
 pub mod test_support;
 mod user;
@@ -26,8 +29,19 @@ pub use assessment::{
 };
 pub use audit::{AuditEntry, AuditPage, NewAudit};
 pub use connect::{Backend, Store};
+pub use contract::{
+    ClauseRecord, ClauseUpdate, ContractGap, ContractRecord, ContractServiceOption, NewContract,
+};
 pub use error::StoreError;
 pub use policy::StoredPolicy;
+pub use remediation::{
+    NewRemediationItem, OverdueItem, RemediationAccess, RemediationItemRecord,
+    RemediationLinkRecord, RemediationRequestRecord, RemediationResponse,
+};
+pub use risk::{
+    AcceptanceRecord, HeatCell, NewAcceptance, NewRisk, RiskCounts, RiskEvent, RiskPage, RiskQuery,
+    RiskRecord, RiskSort, RiskUpdate, ThresholdInput,
+};
 pub use session::{ApiTokenRecord, SessionRecord};
 pub use user::{NewUser, UserRecord};
 pub use vendor::{

@@ -15,6 +15,16 @@ pub struct TestDatabase {
     dir: Option<PathBuf>,
 }
 
+impl TestDatabase {
+    /// Runs one statement as it stands, bypassing the store: for tests that
+    /// prove the schema itself refuses something.
+    pub async fn execute_sql(&self, sql: &str) -> Result<u64, StoreError> {
+        crate::on_pool!(self.store, pool => {
+            Ok(sqlx::query(sql).execute(pool).await?.rows_affected())
+        })
+    }
+}
+
 impl Drop for TestDatabase {
     fn drop(&mut self) {
         if let Some(dir) = &self.dir {

@@ -674,7 +674,7 @@ where
     ))
 }
 
-fn escape_like(raw: &str) -> String {
+pub(crate) fn escape_like(raw: &str) -> String {
     let mut out = String::with_capacity(raw.len() + 2);
     out.push('%');
     for c in raw.chars() {

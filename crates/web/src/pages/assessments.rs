@@ -641,7 +641,8 @@ pub async fn decide(
     {
         Ok(f) => Redirect::to(&format!(
             "/assessments/{}#finding-{}",
-            f.assessment_id, f.id
+            f.assessment_id.as_deref().unwrap_or_default(),
+            f.id
         ))
         .into_response(),
         Err(e) => error_page(&state, Some(&user), locale, e.into()).await,

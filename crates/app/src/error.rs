@@ -22,6 +22,14 @@ pub enum AppError {
     /// A questionnaire, assessment, answer or evidence problem to show as is.
     #[error("{0}")]
     Template(String),
+    /// A risk, acceptance, remediation or contract problem to show as is.
+    #[error("{0}")]
+    Risk(String),
+    #[error("{}", .0.join("; "))]
+    RiskRejected(Vec<String>),
+    /// The policy refuses this person the decision (e.g. a risk acceptance).
+    #[error("refused: {0}")]
+    Refused(String),
     #[error("the answers were rejected ({} problem(s)); nothing was changed: {}", .0.len(), .0.join("; "))]
     AnswersRejected(Vec<String>),
 }

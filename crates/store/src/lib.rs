@@ -40,7 +40,7 @@ pub use remediation::{
 };
 pub use risk::{
     AcceptanceRecord, HeatCell, NewAcceptance, NewRisk, RiskCounts, RiskEvent, RiskPage, RiskQuery,
-    RiskRecord, RiskSort, RiskUpdate, ThresholdInput,
+    RiskRecord, RiskSort, RiskUpdate, ThresholdChange, ThresholdInput,
 };
 pub use session::{ApiTokenRecord, SessionRecord};
 pub use user::{NewUser, UserRecord};

@@ -363,6 +363,16 @@ pub struct RiskCounts {
     pub by_level: BTreeMap<String, i64>,
 }
 
+/// A risk whose threshold flag or level a new policy changes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ThresholdChange {
+    pub risk_id: String,
+    pub above_threshold: bool,
+    pub reason: Option<String>,
+    /// The residual level on the new matrix (its bands may have moved).
+    pub level: String,
+}
+
 /// What the risk policy needs to decide whether a risk is above threshold.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct ThresholdInput {
@@ -935,6 +945,33 @@ impl Store {
         })
     }
 
+    /// Findings by id, of this organisation only (unknown ids are left out).
+    pub async fn findings_by_ids(
+        &self,
+        org_id: &str,
+        ids: &[String],
+    ) -> Result<Vec<FindingRecord>, StoreError> {
+        let ids = dedup(ids);
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(ID_CHUNK) {
+            on_pool!(self, pool => {
+                let mut b = sqlx::QueryBuilder::new(
+                    "SELECT id, vendor_id, assessment_id, question_id, csf, title, detail, raised_severity, severity, origin, decision, status, \
+                     reviewer_comment, decided_by, decided_at, created_at, source, source_ref, cvss_vector FROM findings WHERE org_id = ");
+                b.push_bind(org_id);
+                b.push(" AND id IN (");
+                let mut list = b.separated(", ");
+                for id in chunk {
+                    list.push_bind(id.as_str());
+                }
+                b.push(")");
+                out.extend(b.build_query_as::<FindingRecord>().fetch_all(pool).await?);
+                Ok::<(), StoreError>(())
+            })?;
+        }
+        Ok(out)
+    }
+
     /// The findings evidencing a risk: open ones first, worst first.
     pub async fn findings_for_risk(&self, risk_id: &str) -> Result<Vec<FindingRecord>, StoreError> {
         on_pool!(self, pool => {
@@ -1201,12 +1238,12 @@ impl Store {
         policy_version: &str,
         policy_content: &str,
         evaluated: i64,
-        changes: &[(String, bool, Option<String>)],
+        changes: &[ThresholdChange],
         actor: &Actor,
     ) -> Result<(), StoreError> {
         let at = now();
         let changed = changes.len() as i64;
-        let raised = changes.iter().filter(|(_, above, _)| *above).count();
+        let raised = changes.iter().filter(|c| c.above_threshold).count();
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             sqlx::query("INSERT INTO risk_policies (id, org_id, version, content, applied_at, applied_by, risks_evaluated, threshold_changes) \
@@ -1222,9 +1259,10 @@ impl Store {
             // are 1.5× slower.
             for chunk in changes.chunks(THRESHOLD_ROWS_PER_STATEMENT) {
                 let mut b = sqlx::QueryBuilder::new(
-                    "UPDATE risks SET above_threshold = t.column2, threshold_reason = t.column3 FROM (");
-                b.push_values(chunk, |mut v, (id, above, reason)| {
-                    v.push_bind(id.as_str()).push_bind(i64::from(*above)).push_bind(reason.as_deref());
+                    "UPDATE risks SET above_threshold = t.column2, threshold_reason = t.column3, residual_level = t.column4 FROM (");
+                b.push_values(chunk, |mut v, c| {
+                    v.push_bind(c.risk_id.as_str()).push_bind(i64::from(c.above_threshold))
+                        .push_bind(c.reason.as_deref()).push_bind(c.level.as_str());
                 });
                 b.push(") AS t WHERE risks.id = t.column1 AND risks.org_id = ");
                 b.push_bind(org_id);

@@ -659,8 +659,8 @@ async fn applying_a_risk_policy_updates_flags_in_one_transaction() {
 
     // A change for a risk that is not there refuses the whole application.
     let bad = vec![
-        (a.clone(), true, Some("score 16 ≥ 15".to_string())),
-        ("no-such-risk".to_string(), true, None),
+        change(&a, true, Some("score 16 ≥ 15"), "high"),
+        change("no-such-risk", true, None, "low"),
     ];
     assert!(matches!(
         store
@@ -672,8 +672,8 @@ async fn applying_a_risk_policy_updates_flags_in_one_transaction() {
     assert!(!store.get_risk(&s.org, &a).await.unwrap().above_threshold);
 
     let changes = vec![
-        (a.clone(), true, Some("score 16 ≥ 15".to_string())),
-        (b.clone(), false, None),
+        change(&a, true, Some("score 16 ≥ 15"), "high"),
+        change(&b, false, None, "low"),
     ];
     store
         .apply_threshold_changes(&s.org, "r1", "{\"threshold\":15}", 2, &changes, &actor())
@@ -933,14 +933,13 @@ async fn timings_at_100k_risks() {
         s.db.backend,
         started.elapsed()
     );
-    let changes: Vec<(String, bool, Option<String>)> = inputs
+    let changes: Vec<ThresholdChange> = inputs
         .iter()
-        .map(|i| {
-            (
-                i.id.clone(),
-                true,
-                Some(format!("score {}", i.residual_score)),
-            )
+        .map(|i| ThresholdChange {
+            risk_id: i.id.clone(),
+            above_threshold: true,
+            reason: Some(format!("score {}", i.residual_score)),
+            level: i.residual_level.clone(),
         })
         .collect();
     let started = std::time::Instant::now();
@@ -984,4 +983,13 @@ async fn timings_at_100k_risks() {
         .await
         .unwrap();
     eprintln!("{:?}: search: {:?}", s.db.backend, started.elapsed());
+}
+
+fn change(id: &str, above: bool, reason: Option<&str>, level: &str) -> ThresholdChange {
+    ThresholdChange {
+        risk_id: id.to_string(),
+        above_threshold: above,
+        reason: reason.map(str::to_string),
+        level: level.to_string(),
+    }
 }

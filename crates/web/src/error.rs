@@ -11,6 +11,8 @@ pub enum WebError {
     BadRequest(String),
     Unprocessable(String, Vec<mamori_domain::FieldError>),
     NotFound,
+    /// Signed in, allowed on the route, but the policy refuses the decision.
+    Forbidden(String),
     Conflict(String),
     Internal(String),
 }
@@ -23,6 +25,7 @@ impl WebError {
             WebError::BadRequest(_) => StatusCode::BAD_REQUEST,
             WebError::Unprocessable(..) => StatusCode::UNPROCESSABLE_ENTITY,
             WebError::NotFound => StatusCode::NOT_FOUND,
+            WebError::Forbidden(_) => StatusCode::FORBIDDEN,
             WebError::Conflict(_) => StatusCode::CONFLICT,
             WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -30,9 +33,10 @@ impl WebError {
 
     pub fn public_message(&self) -> String {
         match self {
-            WebError::BadRequest(m) | WebError::Conflict(m) | WebError::Unprocessable(m, _) => {
-                m.clone()
-            }
+            WebError::BadRequest(m)
+            | WebError::Conflict(m)
+            | WebError::Forbidden(m)
+            | WebError::Unprocessable(m, _) => m.clone(),
             WebError::NotFound => "not found".into(),
             WebError::Internal(_) => "internal error; the details are in the server log".into(),
         }
@@ -80,6 +84,9 @@ impl From<AppError> for WebError {
             AppError::Password(m) => WebError::BadRequest(m),
             AppError::Export(m) => WebError::Internal(m),
             AppError::Template(m) => WebError::BadRequest(m),
+            AppError::Risk(m) => WebError::BadRequest(m),
+            AppError::RiskRejected(p) => WebError::Unprocessable(p.join("; "), Vec::new()),
+            AppError::Refused(m) => WebError::Forbidden(format!("refused: {m}")),
             AppError::AnswersRejected(problems) => WebError::Unprocessable(
                 format!(
                     "the answers were rejected; nothing was changed: {}",

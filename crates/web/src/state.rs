@@ -1,6 +1,8 @@
 use std::sync::Arc;
 
 use mamori_domain::assessment::AssessmentPolicy;
+use mamori_domain::contract::ClauseCatalog;
+use mamori_domain::risk::RiskPolicy;
 use mamori_domain::TieringPolicy;
 use mamori_store::blob::BlobStore;
 use mamori_store::Store;
@@ -48,6 +50,10 @@ pub struct AppState {
     /// Where evidence files go; `None` until the server configures it, and
     /// uploads are refused meanwhile.
     pub blobs: Option<Arc<dyn BlobStore>>,
+    /// The risk policy in force (matrix, threshold, deadlines, acceptance).
+    pub risk_policy: Arc<RwLock<RiskPolicy>>,
+    /// The contract clause catalog shipped with Mamori.
+    pub clauses: Arc<ClauseCatalog>,
 }
 
 impl AppState {
@@ -63,6 +69,8 @@ impl AppState {
             org_name: Arc::new(std::sync::OnceLock::new()),
             assessment_policy: Arc::new(AssessmentPolicy::default_policy()),
             blobs: None,
+            risk_policy: Arc::new(RwLock::new(RiskPolicy::default_policy())),
+            clauses: Arc::new(ClauseCatalog::builtin()),
         }
     }
 
@@ -95,6 +103,27 @@ impl AppState {
                     }
                     Err(e) => {
                         tracing::error!(error = %e, "reloading the tiering policy failed");
+                        in_memory
+                    }
+                }
+            }
+            _ => in_memory,
+        }
+    }
+
+    /// The risk policy in force, reloaded when another instance (or the
+    /// CLI) applied a newer one.
+    pub async fn risk_policy(&self) -> RiskPolicy {
+        let in_memory = self.risk_policy.read().await.clone();
+        match self.store.active_risk_policy(&self.org_id).await {
+            Ok(Some((version, content))) if version != in_memory.version => {
+                match RiskPolicy::parse(&content) {
+                    Ok(fresh) => {
+                        *self.risk_policy.write().await = fresh.clone();
+                        fresh
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, "reloading the risk policy failed");
                         in_memory
                     }
                 }

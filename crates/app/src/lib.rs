@@ -9,6 +9,7 @@ pub mod assessments;
 pub mod error;
 pub mod password;
 pub mod policy;
+pub mod risk_export;
 pub mod risks;
 pub mod setup;
 pub mod vendors;

@@ -633,9 +633,21 @@ pub async fn create_remediation_request(
     // Risk-ordered: the highest residual score first, then the earliest due.
     items.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.due_on.cmp(&b.1.due_on)));
     let items: Vec<NewRemediationItem> = items.into_iter().map(|(_, i)| i).collect();
-    Ok(store
+    let id = store
         .create_remediation_request(org_id, vendor_id, title.trim(), &items, actor)
-        .await?)
+        .await?;
+    // Asking the vendor to remediate is the decision on an undecided risk:
+    // it is now being mitigated.
+    for a in actions {
+        let risk = store.get_risk(org_id, &a.risk_id).await?;
+        if risk.treatment == Treatment::Undecided.as_str() && risk.status == "open" {
+            let mut input = input_of(&risk);
+            input.treatment = Some(Treatment::Mitigate.as_str().into());
+            input.status = Some(RiskStatus::InTreatment.as_str().into());
+            update_risk(store, org_id, policy, &risk.id, &input, actor).await?;
+        }
+    }
+    Ok(id)
 }
 
 /// A corrective-action link, shown once.
@@ -820,7 +832,7 @@ fn to_new_contract(
     let value_minor = match blank_to_none(&input.value) {
         None => None,
         Some(v) => match v.replace(',', "").parse::<f64>() {
-            Ok(x) if x >= 0.0 && x < 1e15 => Some((x * 100.0).round() as i64),
+            Ok(x) if (0.0..1e15).contains(&x) => Some((x * 100.0).round() as i64),
             _ => {
                 problems.push(format!("value '{v}' is not an amount"));
                 None

@@ -99,6 +99,7 @@ pub async fn load_demo(
         &mamori_domain::assessment::AssessmentPolicy::default_policy(),
     )
     .await?;
+    load_demo_risks(store, org_id).await?;
     Ok(outcome.created)
 }
 
@@ -225,4 +226,170 @@ pub async fn load_demo_assessments(
             .await?;
     }
     Ok(created)
+}
+
+/// Gives the demo a risk register: open findings of assessed vendors
+/// promoted to risks on the shipped matrix, some treated, two accepted, a
+/// corrective action plan out with a vendor, and contracts whose checklists
+/// have gaps. Does nothing when any risk exists. Returns how many risks were
+/// created.
+pub async fn load_demo_risks(store: &Store, org_id: &str) -> Result<usize, AppError> {
+    use crate::risks as r;
+    if !store.threshold_inputs(org_id).await?.is_empty() {
+        return Ok(0);
+    }
+    let policy = mamori_domain::risk::RiskPolicy::default_policy();
+    let catalog = mamori_domain::contract::ClauseCatalog::builtin();
+    let actor = Actor::system("demo loader");
+    let vendors = store
+        .list_vendors(
+            org_id,
+            &mamori_store::VendorListQuery {
+                per_page: 60,
+                ..Default::default()
+            },
+            &mamori_store::VendorScope::All,
+        )
+        .await?;
+    let owner = store
+        .list_users(org_id)
+        .await?
+        .into_iter()
+        .find(|u| u.role == mamori_domain::Role::RiskManager)
+        .map(|u| u.id);
+    let categories = ["cybersecurity", "privacy", "operational", "compliance"];
+    let mut created = Vec::new();
+    for (i, v) in vendors.vendors.iter().enumerate() {
+        if created.len() >= 14 {
+            break;
+        }
+        let findings = store.open_findings_for_vendor(org_id, &v.id).await?;
+        let Some(first) = findings.first() else {
+            continue;
+        };
+        let picked: Vec<String> = findings.iter().take(2).map(|f| f.id.clone()).collect();
+        // Residual ratings spread over the matrix, worst for the first ones.
+        let (rl, ri) = [(4, 4), (3, 4), (2, 3), (3, 3), (2, 2), (1, 3), (4, 5)][i % 7];
+        let input = r::RiskInput {
+            vendor_id: v.id.clone(),
+            category: categories[i % categories.len()].into(),
+            title: first.title.clone(),
+            description: findings
+                .iter()
+                .take(2)
+                .map(|f| format!("- {}", f.title))
+                .collect::<Vec<_>>()
+                .join("\n"),
+            owner_id: owner.clone(),
+            inherent_likelihood: (rl + 1).min(5),
+            inherent_impact: ri,
+            existing_controls: "Contractual security schedule; annual questionnaire.".into(),
+            residual_likelihood: rl,
+            residual_impact: ri,
+            treatment: Some(if i % 3 == 0 { "mitigate" } else { "undecided" }.into()),
+            status: Some(if i % 3 == 0 { "in_treatment" } else { "open" }.into()),
+            ..Default::default()
+        };
+        let id = r::create_risk(store, org_id, &policy, &input, &picked, &actor).await?;
+        created.push((id, v.id.clone(), rl * ri));
+    }
+    // Two accepted by the acceptance authority, with expiries in the future
+    // (one inside the 30-day warning window).
+    let today = policy.local_date(chrono::Utc::now());
+    let to_accept = created
+        .iter()
+        .filter(|(_, _, s)| (6..=12).contains(s))
+        .take(2);
+    for (n, (id, _, score)) in to_accept.enumerate() {
+        let days = if n == 0 { 20 } else { 180 };
+        let expires = today + chrono::Duration::days(days);
+        r::accept_risk(
+            store,
+            org_id,
+            &policy,
+            id,
+            mamori_domain::Role::AcceptanceAuthority,
+            &r::AcceptanceInput {
+                justification: format!(
+                    "Replacement vendor procurement under way; residual score {score} tolerated until the migration completes."
+                ),
+                compensating_controls: "Network segmentation of the integration; weekly access review.".into(),
+                expires_on: expires.to_string(),
+            },
+            &Actor::system("demo acceptance authority"),
+        )
+        .await?;
+    }
+    // A corrective action plan for the vendor of the worst risk.
+    if let Some((_, vendor_id, _)) = created.iter().max_by_key(|(_, _, s)| *s) {
+        let actions: Vec<r::ActionInput> = created
+            .iter()
+            .filter(|(_, v, _)| v == vendor_id)
+            .map(|(id, _, _)| r::ActionInput {
+                risk_id: id.clone(),
+                action: String::new(),
+            })
+            .collect();
+        let request = r::create_remediation_request(
+            store,
+            org_id,
+            &policy,
+            vendor_id,
+            "Corrective action plan after the annual assessment",
+            &actions,
+            &actor,
+        )
+        .await?;
+        r::send_remediation_request(
+            store,
+            org_id,
+            &request,
+            "Demo Contact",
+            "security@vendor.example",
+            &actor,
+        )
+        .await?;
+    }
+    // Contracts for the first vendors: one fully reviewed, the others with
+    // clauses missing (a PHI vendor without a BAA is a critical gap).
+    for (i, v) in vendors.vendors.iter().take(6).enumerate() {
+        let start = today - chrono::Duration::days(300 + 40 * i as i64);
+        let end = start + chrono::Duration::days(365 * 2);
+        let contract = r::create_contract(
+            store,
+            org_id,
+            &catalog,
+            &v.id,
+            &r::ContractInput {
+                title: format!("Master services agreement — {}", v.legal_name),
+                starts_on: Some(start.to_string()),
+                ends_on: Some(end.to_string()),
+                renewal_notice_days: Some(if i == 2 { 500 } else { 90 }),
+                value: Some(format!("{}", 1_200_000 + i * 350_000)),
+                currency: Some("JPY".into()),
+                ..Default::default()
+            },
+            &actor,
+        )
+        .await?;
+        let clauses: Vec<r::ClauseInput> = catalog
+            .clauses
+            .iter()
+            .enumerate()
+            .map(|(k, c)| r::ClauseInput {
+                clause_key: c.key.clone(),
+                state: match (i, k % 4) {
+                    (0, _) => "present",
+                    (_, 0) => "absent",
+                    (_, 1) => "partial",
+                    _ => "present",
+                }
+                .into(),
+                note: String::new(),
+                reference: format!("§{}", k + 3),
+            })
+            .collect();
+        r::save_clauses(store, org_id, &catalog, &contract, &clauses, &actor).await?;
+    }
+    Ok(created.len())
 }

@@ -9,9 +9,10 @@ use anyhow::{Context, Result};
 use chrono::{Duration, NaiveDate, Utc};
 use mamori_domain::assessment::AssessmentPolicy;
 use mamori_domain::questionnaire::{AnswerType, Question, Template};
+use mamori_domain::risk::{RiskPolicy, ThresholdFacts, DEFAULT_RISK_POLICY_TOML};
 use mamori_domain::scoring::{score, Answer};
-use mamori_domain::{assess, Tier, TieringPolicy};
-use mamori_store::{Actor, NewFinding, ScoreSummary, Store, VendorScope};
+use mamori_domain::{assess, RiskCategory, Tier, TieringPolicy};
+use mamori_store::{Actor, NewFinding, NewRisk, RiskQuery, ScoreSummary, Store, VendorScope};
 
 use crate::cli::BenchCommand;
 
@@ -47,7 +48,7 @@ impl BenchDb {
                         .await
                         .context("cannot connect to analyse the benchmark schema")?;
                 // Only this schema's tables (search_path), not the whole database.
-                sqlx::query("ANALYZE vendors, assessments, findings")
+                sqlx::query("ANALYZE vendors, assessments, findings, risks")
                     .execute(&mut conn)
                     .await
                     .context("ANALYZE")?;
@@ -230,6 +231,17 @@ pub async fn run(command: &BenchCommand) -> Result<()> {
             )
             .await?
         }
+        BenchCommand::RiskThreshold {
+            risks,
+            vendors,
+            database_url,
+        } => risk_threshold(*risks, *vendors, database_url.as_deref()).await?,
+        BenchCommand::RiskHeatmap {
+            risks,
+            vendors,
+            repeat,
+            database_url,
+        } => risk_heatmap(*risks, *vendors, *repeat, database_url.as_deref()).await?,
         BenchCommand::Seed { vendors } => {
             // Uses the global --data-dir through MAMORI_DATA_DIR or the default.
             let dir = std::env::var("MAMORI_DATA_DIR").unwrap_or_else(|_| "./mamori-data".into());
@@ -667,4 +679,239 @@ async fn dashboard(
     println!("    assessment_counts: {}", summary(&mut assess_ms));
     println!("    overdue_vendors:   {}", summary(&mut overdue_ms));
     db.finish_keeping(keep).await
+}
+
+// ---------------------------------------------------------------------------
+// bench risk-threshold, risk-heatmap
+// ---------------------------------------------------------------------------
+
+/// SplitMix64: a deterministic stream, so every run measures the same data.
+struct Mix(u64);
+
+impl Mix {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// 0..n (n > 0).
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+/// `risks` generated risks over `vendors` generated vendors, scored and
+/// flagged under the shipped policy as `create_risk` would; returns the
+/// organisation.
+async fn seed_risks(db: &BenchDb, risks: usize, vendors: usize) -> Result<String> {
+    if vendors == 0 {
+        anyhow::bail!("--vendors must be at least 1");
+    }
+    let store = &db.store;
+    let started = mamori_app::setup::start(store, "Bench Hospital").await?;
+    let org_id = started.org_id;
+    let tiering = TieringPolicy::builtin();
+    let rows: Vec<_> = mamori_demo::synthetic_vendors(vendors, 17)
+        .into_iter()
+        .map(|d| {
+            let r = assess(&tiering, d.risk_profile()).rating();
+            (d, r)
+        })
+        .collect();
+    store
+        .import_vendors(&org_id, &rows, "bench", &Actor::system("bench"), &|_| {})
+        .await?;
+    drop(rows);
+    let stored = store.all_vendor_drafts(&org_id).await?;
+    if stored.is_empty() {
+        anyhow::bail!("no vendors were generated");
+    }
+
+    let policy = RiskPolicy::default_policy();
+    let now = Utc::now();
+    let steps = (
+        u64::from(policy.matrix.likelihood_steps()),
+        u64::from(policy.matrix.impact_steps()),
+    );
+    let mut mix = Mix(42);
+    let t = Instant::now();
+    let generated: Vec<NewRisk> = (0..risks)
+        .map(|i| {
+            let (vendor_id, tier, _) = &stored[mix.below(stored.len() as u64) as usize];
+            let inherent_l = 1 + mix.below(steps.0);
+            let inherent_i = 1 + mix.below(steps.1);
+            // Controls lower likelihood or impact, never raise them.
+            let residual_l = 1 + mix.below(inherent_l);
+            let residual_i = 1 + mix.below(inherent_i);
+            let residual = policy
+                .rate(residual_l as u32, residual_i as u32)
+                .map(|r| (r.score, r.level))
+                .unwrap_or((1, policy.matrix.level(1)));
+            // 60 % open, 25 % in treatment, 15 % closed.
+            let status = match mix.below(20) {
+                0..=11 => "open",
+                12..=16 => "in_treatment",
+                _ => "closed",
+            };
+            let reason = (status != "closed")
+                .then(|| {
+                    policy.threshold(&ThresholdFacts {
+                        residual_score: residual.0,
+                        tier: Some(*tier),
+                        worst_open_finding: None,
+                    })
+                })
+                .flatten();
+            let category = RiskCategory::ALL[mix.below(RiskCategory::ALL.len() as u64) as usize];
+            NewRisk {
+                vendor_id: vendor_id.clone(),
+                category: category.as_str().to_string(),
+                title: format!("Generated risk {i:06}"),
+                description: "Generated for a benchmark.".into(),
+                inherent_likelihood: inherent_l as i64,
+                inherent_impact: inherent_i as i64,
+                existing_controls: "Generated controls".into(),
+                residual_likelihood: residual_l as i64,
+                residual_impact: residual_i as i64,
+                residual_score: i64::from(residual.0),
+                residual_level: residual.1.as_str().to_string(),
+                treatment: (if status == "open" {
+                    "undecided"
+                } else {
+                    "mitigate"
+                })
+                .into(),
+                status: status.into(),
+                due_on: reason.as_ref().map(|_| {
+                    policy
+                        .remediation_due(residual.1, now)
+                        .format("%Y-%m-%d")
+                        .to_string()
+                }),
+                above_threshold: reason.is_some(),
+                threshold_reason: reason,
+                ..Default::default()
+            }
+        })
+        .collect();
+    let inserted = store.bulk_insert_risks(&org_id, &generated).await?;
+    eprintln!(
+        "seeded {} vendors and {inserted} risks in {:.1} s ({})",
+        stored.len(),
+        t.elapsed().as_secs_f64(),
+        db.backend()
+    );
+    // What start-up does to the planner statistics (SQLite: PRAGMA optimize).
+    db.analyze().await?;
+    Ok(org_id)
+}
+
+async fn risk_threshold(risks: usize, vendors: usize, database_url: Option<&str>) -> Result<()> {
+    let db = fresh_store(database_url).await?;
+    let org_id = seed_risks(&db, risks, vendors).await?;
+    let store = &db.store;
+    // The shipped policy with a lower residual threshold: every open risk
+    // scoring 8 or 9 crosses it.
+    let text = DEFAULT_RISK_POLICY_TOML
+        .replacen(
+            "version = \"2026.12-healthcare-1\"",
+            "version = \"bench-stricter\"",
+            1,
+        )
+        .replacen(
+            "residual_score_at_least = 10",
+            "residual_score_at_least = 8",
+            1,
+        );
+    let stricter = RiskPolicy::parse(&text).context("the benchmark policy")?;
+    if stricter.version != "bench-stricter" || stricter.threshold.residual_score_at_least != 8 {
+        anyhow::bail!("the shipped risk policy changed; update the benchmark's edit of it");
+    }
+
+    // The pure part on its own, over the same inputs the apply will read.
+    let t = Instant::now();
+    let inputs = store.threshold_inputs(&org_id).await?;
+    let load_secs = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let changes = mamori_app::risks::evaluate_thresholds(&stricter, &inputs);
+    let eval_secs = t.elapsed().as_secs_f64();
+    drop(inputs);
+
+    let t = Instant::now();
+    let outcome =
+        mamori_app::risks::apply_risk_policy(store, &org_id, &text, &Actor::system("bench"))
+            .await?;
+    let secs = t.elapsed().as_secs_f64();
+    if outcome.changed != changes.len() {
+        anyhow::bail!(
+            "apply changed {} risks, the evaluation alone {}",
+            outcome.changed,
+            changes.len()
+        );
+    }
+    println!(
+        "risk-threshold ({}): {} risks re-evaluated, {} threshold changes ({} now above) in {:.3} s = {:.0} risks/s; \
+         of which evaluate_thresholds (pure) {:.1} ms; loading the inputs alone {:.1} ms",
+        db.backend(),
+        outcome.evaluated,
+        outcome.changed,
+        outcome.now_above,
+        secs,
+        outcome.evaluated as f64 / secs,
+        eval_secs * 1000.0,
+        load_secs * 1000.0
+    );
+    db.finish().await
+}
+
+async fn risk_heatmap(
+    risks: usize,
+    vendors: usize,
+    repeat: usize,
+    database_url: Option<&str>,
+) -> Result<()> {
+    let db = fresh_store(database_url).await?;
+    let org_id = seed_risks(&db, risks, vendors).await?;
+    let store = &db.store;
+    // What the heat-map page asks for: the residual map of the active risks
+    // and the first page of the register in its default order.
+    let all = RiskQuery::default();
+    let first_page = RiskQuery {
+        limit: 50,
+        ..RiskQuery::default()
+    };
+    let (mut total, mut map_ms, mut page_ms) = (Vec::new(), Vec::new(), Vec::new());
+    let warm_up = 5;
+    let mut last = None;
+    for i in 0..repeat + warm_up {
+        let t0 = Instant::now();
+        let cells = store.heat_map(&org_id, &all, true).await?;
+        let t1 = Instant::now();
+        let page = store.list_risks(&org_id, &first_page).await?;
+        let t2 = Instant::now();
+        if i >= warm_up {
+            let ms = |a: Instant, b: Instant| (b - a).as_secs_f64() * 1000.0;
+            map_ms.push(ms(t0, t1));
+            page_ms.push(ms(t1, t2));
+            total.push(ms(t0, t2));
+        }
+        last = Some((cells, page));
+    }
+    if let Some((cells, page)) = last {
+        println!(
+            "risk-heatmap ({}): {} active risks in {} cells; first page {} of {} risks",
+            db.backend(),
+            cells.iter().map(|c| c.count).sum::<i64>(),
+            cells.len(),
+            page.risks.len(),
+            page.total
+        );
+    }
+    println!("  heat map + first page ×{repeat}: {}", summary(&mut total));
+    println!("    heat_map:   {}", summary(&mut map_ms));
+    println!("    list_risks: {}", summary(&mut page_ms));
+    db.finish().await
 }

@@ -63,6 +63,11 @@ pub enum Command {
         #[command(subcommand)]
         command: PolicyCommand,
     },
+    /// Validate, apply or show the risk policy (matrix, threshold, deadlines, acceptance).
+    RiskPolicy {
+        #[command(subcommand)]
+        command: RiskPolicyCommand,
+    },
     /// Import and list control frameworks (NIST CSF, SP 800-53, …) and mappings.
     Frameworks {
         #[command(subcommand)]
@@ -185,6 +190,16 @@ pub enum PolicyCommand {
 }
 
 #[derive(Subcommand, Debug)]
+pub enum RiskPolicyCommand {
+    /// Print the risk policy in force (the one applied last, else the shipped default).
+    Show,
+    /// Validate a risk policy file without applying it.
+    Check { file: PathBuf },
+    /// Apply a risk policy file and re-evaluate every risk's threshold.
+    Apply { file: PathBuf },
+}
+
+#[derive(Subcommand, Debug)]
 pub enum FrameworksCommand {
     /// Import an OSCAL catalog (XML or JSON), a CSF core CSV or a mapping CSV.
     Import { file: PathBuf },
@@ -242,6 +257,28 @@ pub enum BenchCommand {
         /// Keep the SQLite database afterwards (its directory is printed).
         #[arg(long)]
         keep: bool,
+        #[arg(long)]
+        database_url: Option<String>,
+    },
+    /// Re-evaluate the threshold of N risks after a risk policy change.
+    RiskThreshold {
+        #[arg(long, default_value_t = 100_000)]
+        risks: usize,
+        /// Vendors the risks are spread over.
+        #[arg(long, default_value_t = 2_000)]
+        vendors: usize,
+        #[arg(long)]
+        database_url: Option<String>,
+    },
+    /// Time the heat-map page's queries (heat map and first page) over N risks.
+    RiskHeatmap {
+        #[arg(long, default_value_t = 100_000)]
+        risks: usize,
+        #[arg(long, default_value_t = 2_000)]
+        vendors: usize,
+        /// Times the query pair is run.
+        #[arg(long, default_value_t = 200)]
+        repeat: usize,
         #[arg(long)]
         database_url: Option<String>,
     },

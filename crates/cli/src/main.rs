@@ -14,13 +14,14 @@ use indicatif::{ProgressBar, ProgressStyle};
 use mamori_app::vendors::{ExportFormat, ImportOptions};
 use mamori_app::AppError;
 use mamori_domain::questionnaire::TemplateFile;
+use mamori_domain::risk::{RiskPolicy, RiskPolicyError};
 use mamori_domain::{Role, TieringPolicy};
 use mamori_formats::FrameworkImport;
 use mamori_store::{Actor, NewUser, Store, StoreError, VendorListQuery, VendorScope};
 
 use cli::{
     AdminCommand, Cli, Command, ExportCommand, FrameworksCommand, ImportCommand, PolicyCommand,
-    QuestionnairesCommand, VendorsCommand,
+    QuestionnairesCommand, RiskPolicyCommand, VendorsCommand,
 };
 
 fn main() {
@@ -126,6 +127,7 @@ async fn run(cli: Cli) -> Result<()> {
             } => list_vendors(&cli, *json, tier.as_deref(), search.as_deref(), *limit).await,
         },
         Command::Policy { command } => policy(&cli, command).await,
+        Command::RiskPolicy { command } => risk_policy(&cli, command).await,
         Command::Frameworks { command } => frameworks(&cli, command).await,
         Command::Questionnaires { command } => questionnaires(&cli, command).await,
         Command::Bench { command } => bench::run(command).await,
@@ -137,6 +139,23 @@ async fn serve(cli: &Cli, args: &cli::ServeArgs) -> Result<()> {
     let policy = mamori_app::policy::current_policy(&store, &org_id)
         .await
         .context("the stored tiering policy is invalid")?;
+    let risk_policy = mamori_app::risks::current_risk_policy(&store, &org_id)
+        .await
+        .context("the stored risk policy is invalid")?;
+    // Acceptances that ran out while the server was down need a new decision
+    // before anyone looks at the register.
+    let reopened =
+        mamori_app::risks::expire_acceptances(&store, &org_id, &risk_policy, chrono::Utc::now())
+            .await
+            .context("reopening risks whose acceptance expired failed")?;
+    if reopened.is_empty() {
+        tracing::debug!("no risk acceptance has expired");
+    } else {
+        tracing::info!(
+            risks = reopened.len(),
+            "reopened risks whose acceptance has expired"
+        );
+    }
     if args.demo {
         let added = mamori_app::setup::load_demo(&store, &org_id, &policy)
             .await
@@ -170,6 +189,7 @@ async fn serve(cli: &Cli, args: &cli::ServeArgs) -> Result<()> {
         );
     }
     let state = mamori_web::AppState::new(store, org_id, policy, config).with_blob_store(blobs);
+    *state.risk_policy.write().await = risk_policy;
     let app = mamori_web::build_router(state);
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
@@ -467,6 +487,72 @@ async fn policy(cli: &Cli, command: &PolicyCommand) -> Result<()> {
                 Some(p) => print!("{}", p.content),
                 None => print!("{}", mamori_domain::DEFAULT_POLICY_TOML),
             }
+            Ok(())
+        }
+    }
+}
+
+/// Reads and validates a risk policy file; every problem is printed on its
+/// own line, so a policy author can fix them all in one go.
+fn read_risk_policy(file: &Path) -> Result<(String, RiskPolicy)> {
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    match RiskPolicy::parse(&text) {
+        Ok(policy) => Ok((text, policy)),
+        Err(RiskPolicyError::Invalid(problems)) => {
+            for p in &problems {
+                eprintln!("  {}: {p}", file.display());
+            }
+            bail!(
+                "{} is not a valid risk policy: {} problem(s)",
+                file.display(),
+                problems.len()
+            )
+        }
+        // Shown once: the TOML error is also the error's source.
+        Err(e) => bail!("{}: {e}", file.display()),
+    }
+}
+
+async fn risk_policy(cli: &Cli, command: &RiskPolicyCommand) -> Result<()> {
+    match command {
+        RiskPolicyCommand::Show => {
+            let (store, org_id) = start(cli).await?;
+            match store.active_risk_policy(&org_id).await? {
+                Some((_, content)) => print!("{content}"),
+                None => print!("{}", mamori_domain::risk::DEFAULT_RISK_POLICY_TOML),
+            }
+            Ok(())
+        }
+        RiskPolicyCommand::Check { file } => {
+            let (_, policy) = read_risk_policy(file)?;
+            println!(
+                "{}: valid risk policy {} ({}×{} matrix, threshold at residual {}, acceptances up to {} months)",
+                file.display(),
+                policy.version,
+                policy.matrix.likelihood_steps(),
+                policy.matrix.impact_steps(),
+                policy.threshold.residual_score_at_least,
+                policy.acceptance.max_months
+            );
+            Ok(())
+        }
+        RiskPolicyCommand::Apply { file } => {
+            let (text, _) = read_risk_policy(file)?;
+            let (store, org_id) = start(cli).await?;
+            let started = Instant::now();
+            let outcome =
+                mamori_app::risks::apply_risk_policy(&store, &org_id, &text, &cli_actor())
+                    .await
+                    .with_context(|| format!("cannot apply {}", file.display()))?;
+            println!(
+                "applied risk policy {}: {} risks evaluated, {} threshold changes ({} of them now above threshold), in {:.2} s",
+                outcome.version,
+                outcome.evaluated,
+                outcome.changed,
+                outcome.now_above,
+                started.elapsed().as_secs_f64()
+            );
             Ok(())
         }
     }

@@ -6,13 +6,17 @@
 //! pages, and the demo's fixed vendor count needs a database of its own.
 //! (The storage backends are covered by `tests/cli.rs` and the store tests.)
 //!
-//! Two tests: a staff member adding a vendor, and an assessment going from
+//! Three tests: a staff member adding a vendor; an assessment going from
 //! the portal link a risk manager sends, through the vendor contact's
 //! answers and evidence in a second browser (no cookies of the staff side),
-//! to the review and the result on the vendor page.
+//! to the review and the result on the vendor page; and the risk register,
+//! from a finding promoted to a risk above the threshold, through a refused
+//! and an accountable acceptance and a corrective action plan the vendor
+//! answers through its link, to the heat map and the dashboard.
 //!
 //! Everything stays on 127.0.0.1. Set `MAMORI_SCREENSHOT_DIR` to keep
-//! `vendor.png`, `dashboard.png`, `portal.png` and `assessment.png`.
+//! `vendor.png`, `dashboard.png`, `portal.png`, `assessment.png`,
+//! `risks.png`, `risk.png` and `remediate.png`.
 
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
@@ -1098,6 +1102,432 @@ fn browser_assessment_from_link_to_completion() {
         started.elapsed().as_secs_f64()
     );
     drop(contact);
+    drop(staff);
+    drop(driver);
+    let log = server.stderr();
+    assert!(!log.contains("panicked"), "the server panicked:\n{log}");
+}
+
+// ---------------------------------------------------------------------------
+// The risk register: a finding promoted to a risk, the threshold, who may
+// accept, a corrective action plan answered through its link
+// ---------------------------------------------------------------------------
+
+const AUTHORITY_EMAIL: &str = "avery.authority@hospital.example";
+const AUTHORITY_PASSWORD: &str = "e2e-acceptance-authority-passphrase";
+/// Both risks of the test carry this in their titles, so the register can
+/// be filtered to them among the demo's risks.
+const RISK_MARK: &str = "E2E-RR";
+const JUSTIFICATION: &str =
+    "Replacement scheduled with the next contract; exposure limited to one ward (e2e).";
+const CONTROLS: &str = "Quarterly access review and network segmentation of the ward systems.";
+const PLAN_TEXT: &str =
+    "We will enforce MFA for all remote access by the end of the quarter (e2e).";
+
+/// The HTTP status of the page the browser shows (Navigation Timing).
+fn page_status(session: &Session<'_>) -> i64 {
+    session
+        .execute(
+            "var n = performance.getEntriesByType('navigation')[0]; \
+             return n ? n.responseStatus : 0;",
+            json!([]),
+        )
+        .as_i64()
+        .unwrap_or(0)
+}
+
+/// The last path segment of a URL, without query or fragment.
+fn id_after(url: &str, marker: &str) -> String {
+    url.rsplit(marker)
+        .next()
+        .unwrap_or_default()
+        .split(['?', '#', '/'])
+        .next()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// The figures of the dashboard's risk panel.
+fn risk_panel(session: &Session<'_>, server: &Server) -> (i64, i64, i64) {
+    session.open(&server.url("/"));
+    let number = |css: &str| -> i64 {
+        let text = session.text(css);
+        text.replace(',', "")
+            .parse()
+            .unwrap_or_else(|e| panic!("{css}: {text:?}: {e}"))
+    };
+    (
+        number("#undecided-count"),
+        number("#accepted-count"),
+        number("#open-risk-count"),
+    )
+}
+
+/// The heat map on the page: (cell title, count) of every cell, and the
+/// total in its caption.
+fn heat_cells(session: &Session<'_>) -> Vec<(String, i64)> {
+    session.element("#heat-map .heat-cell");
+    let cells = session.execute(
+        "return Array.from(document.querySelectorAll('#heat-map .heat-cell')).map(function (g) { \
+           var t = g.querySelector('title'); \
+           return [t ? t.textContent : '', Number(g.getAttribute('data-count'))]; });",
+        json!([]),
+    );
+    cells
+        .as_array()
+        .map(|cells| {
+            cells
+                .iter()
+                .map(|c| {
+                    (
+                        c[0].as_str().unwrap_or_default().to_string(),
+                        c[1].as_i64().unwrap_or(-1),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Fills in the acceptance form of the risk page shown and submits it.
+fn submit_acceptance(session: &Session<'_>, expires_on: &str) {
+    session.click("#accept-panel summary");
+    session.clear_and_type("#accept-justification", JUSTIFICATION);
+    session.clear_and_type("#accept-controls", CONTROLS);
+    // A date input takes its value in the locale's format when typed; the
+    // ISO value is set directly instead.
+    session.execute(
+        "document.getElementById('accept-expires').value = arguments[0];",
+        json!([expires_on]),
+    );
+    assert_eq!(session.value_of("#accept-expires"), expires_on);
+    session.click("#accept-risk");
+}
+
+/// Waits to leave the new-risk form for the risk saved; returns its URL.
+#[track_caller]
+fn saved_risk_url(session: &Session<'_>) -> String {
+    wait_for("the saved risk's page", PATIENCE, || {
+        let url = session.current_url();
+        (url.contains("/risks/") && !url.contains("/risks/new")).then_some(url)
+    })
+}
+
+/// Chooses likelihood × impact on the risk form shown.
+fn rate(session: &Session<'_>, which: &str, likelihood: u32, impact: u32) {
+    for (field, value) in [("likelihood", likelihood), ("impact", impact)] {
+        let select = format!("#{which}-{field}");
+        session.click(&format!("{select} option[value=\"{value}\"]"));
+        assert_eq!(session.value_of(&select), value.to_string(), "{select}");
+    }
+}
+
+#[test]
+fn browser_risk_register_threshold_acceptance_and_remediation() {
+    if !browser_installed() {
+        return;
+    }
+    let screenshots: Option<PathBuf> = std::env::var_os("MAMORI_SCREENSHOT_DIR").map(PathBuf::from);
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let started = Instant::now();
+    let today = chrono::Utc::now().date_naive();
+    let expires_on = today
+        .checked_add_months(chrono::Months::new(6))
+        .expect("a date in six months")
+        .to_string();
+
+    // A risk manager and the risk acceptance authority, created from the
+    // command line before the server starts.
+    let data_dir = tmp.path().join("data");
+    let admin = create_user(
+        &data_dir,
+        RISK_MANAGER_EMAIL,
+        "risk_manager",
+        "Riley Risk",
+        RISK_MANAGER_PASSWORD,
+    )
+    .expect("create-user started Mamori first and printed the administrator's password");
+    assert!(
+        create_user(
+            &data_dir,
+            AUTHORITY_EMAIL,
+            "acceptance_authority",
+            "Avery Authority",
+            AUTHORITY_PASSWORD,
+        )
+        .is_none(),
+        "the administrator is created once"
+    );
+    let server = Server::start_again(&data_dir, admin);
+    println!(
+        "mamori serve ready in {:.1} s at {}",
+        started.elapsed().as_secs_f64(),
+        server.base
+    );
+    let driver = Driver::start();
+    let staff = driver.new_session(&tmp.path().join("staff-profile"));
+    sign_in(&staff, &server, RISK_MANAGER_EMAIL, RISK_MANAGER_PASSWORD);
+    let (undecided0, accepted0, _) = risk_panel(&staff, &server);
+    staff.open(&server.url("/risks"));
+    let demo_risks: i64 = staff
+        .text("#risk-total")
+        .replace(',', "")
+        .parse()
+        .unwrap_or(-1);
+    assert!(demo_risks >= 0, "the register counts its risks");
+
+    // A completed assessment of the demo with an open finding.
+    staff.open(&server.url("/assessments?status=completed"));
+    staff.element("a[href^=\"/assessments/\"]");
+    let assessments: Vec<String> = staff
+        .execute(
+            "return Array.from(document.querySelectorAll('a[href^=\"/assessments/\"]')) \
+               .map(function (a) { return a.getAttribute('href'); }) \
+               .filter(function (h) { return /^\\/assessments\\/[^/?#]+$/.test(h); });",
+            json!([]),
+        )
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|h| h.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    assert!(
+        !assessments.is_empty(),
+        "the demo has completed assessments"
+    );
+    let assessment = assessments
+        .iter()
+        .take(20)
+        .find(|href| {
+            staff.open(&server.url(href));
+            staff.element("#assessment-status");
+            staff.exists(".promote-finding")
+        })
+        .cloned()
+        .unwrap_or_else(|| panic!("no open finding in the first completed assessments"));
+    println!("assessment with an open finding: {assessment}");
+
+    // Promote the first open finding to a risk.
+    let finding_id = staff.attribute(".promote-finding", "value");
+    let finding_row = staff.text(&format!("tr[id=\"finding-{finding_id}\"]"));
+    staff.tick(".promote-finding");
+    staff.click("#promote-findings");
+    let new_url = staff.wait_url("/risks/new");
+    let vendor_id = new_url
+        .split(['?', '&'])
+        .find_map(|p| p.strip_prefix("vendor="))
+        .unwrap_or_default()
+        .to_string();
+    assert!(!vendor_id.is_empty(), "{new_url}");
+    assert!(
+        new_url.contains(&format!("finding={finding_id}")),
+        "{new_url}"
+    );
+    let promoted = staff.text("#promoted-findings");
+    let suggested = staff.value_of("#risk-title");
+    assert!(
+        !suggested.is_empty() && finding_row.contains(&suggested),
+        "the finding's title is suggested: {suggested:?} in {finding_row:?}"
+    );
+    assert!(promoted.contains(&suggested), "{promoted}");
+    staff.screenshot(screenshots.as_deref(), "dbg-newrisk.png");
+    assert!(
+        staff.exists(&format!(
+            "#risk-form input[name=finding][value=\"{finding_id}\"]"
+        )),
+        "the form carries the finding"
+    );
+    let first_title = format!("{RISK_MARK} {suggested}");
+    staff.clear_and_type("#risk-title", &first_title);
+    rate(&staff, "inherent", 5, 5);
+    rate(&staff, "residual", 4, 4);
+    staff.click("#save-risk");
+    let first_url = saved_risk_url(&staff);
+    let first_id = id_after(&first_url, "/risks/");
+    assert!(!first_id.is_empty() && first_id != "new", "{first_url}");
+    let heading = staff.text("#risk-heading");
+    assert!(heading.contains(RISK_MARK), "{heading}");
+    let level = staff.text("#risk-level");
+    assert!(level.contains("16"), "residual 4 × 4: {level:?}");
+    let reason = staff.text("#threshold-reason");
+    assert!(!reason.is_empty(), "why it is above the threshold");
+    staff.element("#needs-decision");
+    let findings = staff.text("#risk-findings");
+    assert!(findings.contains(&suggested), "{findings}");
+    println!("risk {first_id}: {level}; {reason}");
+    staff.screenshot(screenshots.as_deref(), "dbg-risk1.png");
+
+    // A risk manager may not accept a risk above the threshold.
+    submit_acceptance(&staff, &expires_on);
+    staff.wait_url("/accept");
+    let refusal = staff.page_text();
+    assert_eq!(page_status(&staff), 403, "{refusal}");
+    let lower = refusal.to_lowercase();
+    assert!(
+        lower.contains("refused") && lower.contains("acceptance authority"),
+        "{refusal}"
+    );
+    staff.screenshot(screenshots.as_deref(), "dbg-refusal.png");
+    staff.open(&server.url(&format!("/risks/{first_id}")));
+    let status = staff.text("#risk-status-value");
+    assert_ne!(status, "accepted", "the refused acceptance changed nothing");
+    assert!(
+        !staff.text("#risk-acceptances").contains(JUSTIFICATION),
+        "no acceptance recorded"
+    );
+    staff.element("#needs-decision");
+
+    // A corrective action plan for the vendor.
+    staff.click("#request-remediation");
+    let remediation_url = staff.wait_url("/remediation/");
+    let remediation_id = id_after(&remediation_url, "/remediation/");
+    let items = staff.text("#remediation-items");
+    assert!(items.contains(RISK_MARK), "{items}");
+    let due = items
+        .split_whitespace()
+        .find_map(|w| chrono::NaiveDate::parse_from_str(w, "%Y-%m-%d").ok())
+        .unwrap_or_else(|| panic!("a due date in {items:?}"));
+    assert!(due > today, "due {due}");
+    staff.clear_and_type("#remediation-contact-name", CONTACT_NAME);
+    staff.clear_and_type("#remediation-contact-email", CONTACT_EMAIL);
+    staff.click("#send-remediation-button");
+    let link = staff.text("#remediation-link");
+    assert!(link.starts_with("/remediate/"), "{link}");
+    let token = link.trim_start_matches("/remediate/");
+    assert!(token.len() >= 40, "a long random token: {link}");
+    staff.screenshot(screenshots.as_deref(), "dbg-remsent.png");
+
+    // The vendor contact: another browser, no cookies.
+    let contact = driver.new_session(&tmp.path().join("contact-profile"));
+    contact.open(&server.url(&link));
+    let portal = contact.text("main");
+    assert!(portal.contains(RISK_MARK), "{portal}");
+    assert!(portal.contains(&due.to_string()), "the deadline: {portal}");
+    assert_eq!(
+        contact.attribute(".item-status", "data-status"),
+        "requested"
+    );
+    assert!(contact.is_selected("input[name=kind][value=plan]"));
+    contact.clear_and_type(".answer-text", PLAN_TEXT);
+    contact.click(".answer-button");
+    contact.element("#answer-saved");
+    assert_eq!(contact.attribute(".item-status", "data-status"), "planned");
+    let answered = contact.text("main");
+    assert!(answered.contains(PLAN_TEXT), "{answered}");
+    contact.screenshot(screenshots.as_deref(), "remediate.png");
+    drop(contact);
+
+    staff.open(&server.url(&format!("/remediation/{remediation_id}")));
+    assert_eq!(
+        staff.attribute("#remediation-items .item-status", "data-status"),
+        "planned"
+    );
+    let items = staff.text("#remediation-items");
+    assert!(items.contains(PLAN_TEXT), "{items}");
+    staff.screenshot(screenshots.as_deref(), "dbg-remplanned.png");
+
+    // A second risk, from the vendor's risks page: 3 × 4 = 12.
+    staff.open(&server.url(&format!("/vendors/{vendor_id}/risks")));
+    let vendor_risks = staff.text("#vendor-risk-table");
+    assert!(vendor_risks.contains(&first_title), "{vendor_risks}");
+    staff.screenshot(screenshots.as_deref(), "dbg-vendorrisks.png");
+    staff.click("#new-risk");
+    staff.wait_url("/risks/new");
+    assert!(!staff.exists("#promoted-findings"), "a blank risk");
+    let second_title = format!("{RISK_MARK} Unsupported imaging workstation operating system");
+    staff.clear_and_type("#risk-title", &second_title);
+    rate(&staff, "inherent", 4, 4);
+    rate(&staff, "residual", 3, 4);
+    staff.click("#save-risk");
+    let second_url = saved_risk_url(&staff);
+    let second_id = id_after(&second_url, "/risks/");
+    assert!(!second_id.is_empty() && second_id != "new" && second_id != first_id);
+    assert!(staff.text("#risk-level").contains("12"));
+    staff.element("#threshold-reason");
+    staff.element("#needs-decision");
+
+    // The acceptance authority accepts it.
+    let authority = driver.new_session(&tmp.path().join("authority-profile"));
+    sign_in(&authority, &server, AUTHORITY_EMAIL, AUTHORITY_PASSWORD);
+    authority.open(&server.url(&format!("/risks/{second_id}")));
+    assert!(
+        !authority.exists("#request-remediation") && !authority.exists("#edit-panel"),
+        "the acceptance authority accepts; it does not edit"
+    );
+    submit_acceptance(&authority, &expires_on);
+    authority.wait_url("#acceptances");
+    let status = authority.wait_text("#risk-status-value", "\"accepted\"", |t| t == "accepted");
+    assert_eq!(status, "accepted");
+    assert!(!authority.exists("#needs-decision"));
+    let recorded = authority.text("#risk-acceptances");
+    assert!(
+        recorded.contains(JUSTIFICATION) && recorded.contains(&expires_on),
+        "{recorded}"
+    );
+    authority.screenshot(screenshots.as_deref(), "risk.png");
+    authority.open(&server.url("/acceptances"));
+    let row = authority.text(&format!(
+        "#acceptance-table tbody tr:has(a[href=\"/risks/{second_id}\"])"
+    ));
+    assert!(
+        row.contains(&second_title) && row.contains(&expires_on),
+        "{row}"
+    );
+    assert!(
+        !authority.text("#acceptance-table").contains(&first_title),
+        "the refused acceptance is not listed"
+    );
+    authority.screenshot(screenshots.as_deref(), "dbg-acceptances.png");
+    drop(authority);
+
+    // Both on the heat map, each in its cell.
+    staff.open(&server.url(&format!("/risks?q={RISK_MARK}")));
+    assert_eq!(staff.text("#risk-total"), "2");
+    let cells = heat_cells(&staff);
+    assert_eq!(cells.len(), 25, "a 5 × 5 matrix");
+    let counted: i64 = cells.iter().map(|(_, n)| n).sum();
+    assert_eq!(counted, 2, "{cells:?}");
+    for (cell, score) in [("Likely × Major", "(16)"), ("Possible × Major", "(12)")] {
+        assert!(
+            cells
+                .iter()
+                .any(|(t, n)| *n == 1 && t.starts_with(cell) && t.contains(score)),
+            "one risk at {cell}: {cells:?}"
+        );
+    }
+    let caption = staff.text("#heat-map figcaption");
+    assert!(caption.contains(" 2 "), "{caption}");
+    // And in the whole register, with the demo's risks.
+    staff.open(&server.url("/risks"));
+    let total: i64 = staff
+        .text("#risk-total")
+        .replace(',', "")
+        .parse()
+        .unwrap_or(-1);
+    assert_eq!(total, demo_risks + 2);
+    let counted: i64 = heat_cells(&staff).iter().map(|(_, n)| n).sum();
+    assert_eq!(counted, total, "the heat map counts every active risk");
+    let caption = staff.text("#heat-map figcaption");
+    assert!(caption.contains(&format!(" {total} ")), "{caption}");
+    staff.screenshot(screenshots.as_deref(), "risks.png");
+
+    // The dashboard: one more undecided, one more accepted.
+    let (undecided, accepted, open) = risk_panel(&staff, &server);
+    assert!(undecided >= 1 && accepted >= 1 && open >= 1);
+    assert_eq!(
+        undecided,
+        undecided0 + 1,
+        "the first risk waits for a decision"
+    );
+    assert_eq!(accepted, accepted0 + 1, "the second risk is accepted");
+    staff.screenshot(screenshots.as_deref(), "dbg-dashboard.png");
+
+    println!(
+        "risk register test done in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
     drop(staff);
     drop(driver);
     let log = server.stderr();

@@ -366,7 +366,7 @@ fn write_guarded_record<W: Write>(
 }
 
 /// Prefixes a quote to cells a spreadsheet would run as a formula.
-fn guard_formula(cell: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn guard_formula(cell: &str) -> std::borrow::Cow<'_, str> {
     if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         std::borrow::Cow::Owned(format!("'{cell}"))
     } else {

@@ -1,8 +1,8 @@
 //! File formats in and out of Mamori: the vendor inventory (CSV and XLSX
 //! import, CSV/XLSX/JSON export, the fill-in template), the converter for
 //! the US ONC Certified Health IT Product List (CHPL), control frameworks
-//! (OSCAL catalogs, CSF CSVs and mappings), OSCAL assessment results, and
-//! Google VSAQ questionnaires.
+//! (OSCAL catalogs, CSF CSVs and mappings), OSCAL assessment results, the
+//! risk register export (CSV, XLSX) and Google VSAQ questionnaires.
 //!
 //! Invariant: this crate knows file formats and nothing else. It has no
 //! database, no HTTP and no I/O beyond the byte slices and writers it is
@@ -19,6 +19,7 @@ pub mod inventory;
 pub mod oscal_catalog;
 pub mod oscal_results;
 mod plain_text;
+pub mod risk_export;
 mod synthetic;
 pub mod vsaq;
 
@@ -40,5 +41,6 @@ pub use oscal_results::{
     write_assessment_results_json, AssessmentResultsInput, FindingInput, ObservationInput,
     OscalResultsError, Outcome,
 };
+pub use risk_export::{write_risks_csv, write_risks_xlsx, RiskExportRow, RISK_EXPORT_HEADER};
 pub use synthetic::synthetic_inventory_csv;
 pub use vsaq::{parse_vsaq_questionnaire, VsaqError, VsaqImport, VsaqStats};

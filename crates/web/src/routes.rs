@@ -299,6 +299,97 @@ fn table() -> Routes {
         AssessmentRead,
         pages::assessments::download_evidence,
     )
+    // Risk register pages.
+    .add(get.clone(), "/risks", RiskRead, pages::risks::list)
+    .add(post.clone(), "/risks", RiskManage, pages::risks::create)
+    .add(
+        get.clone(),
+        "/risks/new",
+        RiskManage,
+        pages::risks::new_form,
+    )
+    .add(get.clone(), "/risks/report", RiskRead, pages::risks::report)
+    .add(get.clone(), "/risks/{id}", RiskRead, pages::risks::show)
+    .add(
+        post.clone(),
+        "/risks/{id}",
+        RiskManage,
+        pages::risks::update,
+    )
+    .add(
+        post.clone(),
+        "/risks/{id}/accept",
+        RiskAccept,
+        pages::risks::accept,
+    )
+    .add(
+        get.clone(),
+        "/acceptances",
+        RiskRead,
+        pages::risks::acceptances,
+    )
+    .add(
+        get.clone(),
+        "/vendors/{id}/risks",
+        RiskRead,
+        pages::risks::vendor_risks,
+    )
+    .add(
+        post.clone(),
+        "/vendors/{id}/remediation",
+        RiskManage,
+        pages::risks::create_remediation,
+    )
+    .add(
+        get.clone(),
+        "/remediation/{id}",
+        RiskRead,
+        pages::risks::show_remediation,
+    )
+    .add(
+        post.clone(),
+        "/remediation/{id}/send",
+        RiskManage,
+        pages::risks::send_remediation,
+    )
+    .add(
+        post.clone(),
+        "/remediation/items/{id}/verify",
+        RiskManage,
+        pages::risks::verify_item,
+    )
+    .add(
+        post.clone(),
+        "/vendors/{id}/contracts",
+        RiskManage,
+        pages::risks::create_contract,
+    )
+    .add(
+        get.clone(),
+        "/contracts/{id}",
+        RiskRead,
+        pages::risks::show_contract,
+    )
+    .add(
+        post.clone(),
+        "/contracts/{id}/clauses",
+        RiskManage,
+        pages::risks::save_clauses,
+    )
+    // Corrective action plans in the vendor portal: the link is the
+    // credential, checked by the handler like assessment links.
+    .add(
+        get.clone(),
+        "/remediate/{token}",
+        PortalLink,
+        pages::risks::portal_show,
+    )
+    .add(
+        post.clone(),
+        "/remediate/{token}/items/{item_id}",
+        PortalLink,
+        pages::risks::portal_answer,
+    )
     // Vendor portal: the link's token is the credential (checked by the
     // handlers); these routes reach one assessment and nothing else.
     .add(
@@ -451,6 +542,123 @@ fn table() -> Routes {
         "/api/v1/assessments/{id}/oscal",
         AssessmentRead,
         api::assessments::oscal,
+    )
+    // Risk register API.
+    .add(get.clone(), "/api/v1/risks", RiskRead, api::risks::list)
+    .add(
+        post.clone(),
+        "/api/v1/risks",
+        RiskManage,
+        api::risks::create,
+    )
+    .add(
+        get.clone(),
+        "/api/v1/risks/heatmap",
+        RiskRead,
+        api::risks::heatmap,
+    )
+    .add(
+        get.clone(),
+        "/api/v1/risks/export",
+        RiskRead,
+        api::risks::export,
+    )
+    .add(get.clone(), "/api/v1/risks/{id}", RiskRead, api::risks::get)
+    .add(
+        put.clone(),
+        "/api/v1/risks/{id}",
+        RiskManage,
+        api::risks::update,
+    )
+    .add(
+        post.clone(),
+        "/api/v1/risks/{id}/findings",
+        RiskManage,
+        api::risks::link_findings,
+    )
+    .add(
+        post.clone(),
+        "/api/v1/risks/{id}/acceptances",
+        RiskAccept,
+        api::risks::accept,
+    )
+    .add(
+        get.clone(),
+        "/api/v1/acceptances",
+        RiskRead,
+        api::risks::acceptances,
+    )
+    .add(
+        get.clone(),
+        "/api/v1/remediation",
+        RiskRead,
+        api::risks::remediation_list,
+    )
+    .add(
+        get.clone(),
+        "/api/v1/remediation/{id}",
+        RiskRead,
+        api::risks::remediation_get,
+    )
+    .add(
+        post.clone(),
+        "/api/v1/vendors/{id}/remediation",
+        RiskManage,
+        api::risks::remediation_create,
+    )
+    .add(
+        post.clone(),
+        "/api/v1/remediation/{id}/send",
+        RiskManage,
+        api::risks::remediation_send,
+    )
+    .add(
+        post.clone(),
+        "/api/v1/remediation/items/{item_id}/verify",
+        RiskManage,
+        api::risks::remediation_verify,
+    )
+    .add(
+        get.clone(),
+        "/api/v1/vendors/{id}/contracts",
+        RiskRead,
+        api::risks::contracts_for_vendor,
+    )
+    .add(
+        post.clone(),
+        "/api/v1/vendors/{id}/contracts",
+        RiskManage,
+        api::risks::contract_create,
+    )
+    .add(
+        get.clone(),
+        "/api/v1/contracts/{id}",
+        RiskRead,
+        api::risks::contract_get,
+    )
+    .add(
+        put.clone(),
+        "/api/v1/contracts/{id}",
+        RiskManage,
+        api::risks::contract_update,
+    )
+    .add(
+        put.clone(),
+        "/api/v1/contracts/{id}/clauses",
+        RiskManage,
+        api::risks::contract_clauses,
+    )
+    .add(
+        get.clone(),
+        "/api/v1/risk-policy",
+        PolicyRead,
+        api::risks::policy_get,
+    )
+    .upload(
+        post.clone(),
+        "/api/v1/risk-policy",
+        PolicyManage,
+        api::risks::policy_apply,
     )
     .add(get.clone(), "/api/v1/users", UserManage, api::list_users)
     .add(post.clone(), "/api/v1/users", UserManage, api::create_user)

@@ -213,6 +213,7 @@ impl TestApp {
 
 fn concrete(path: &str) -> String {
     path.replace("{id}", "00000000-0000-4000-8000-000000000000")
+        .replace("{item_id}", "00000000-0000-4000-8000-000000000000")
         .replace("{file}", "app.css")
         .replace("{code}", "en")
         .replace("{format}", "csv")

@@ -5,6 +5,7 @@
 
 pub mod assessments;
 mod dto;
+pub mod risks;
 
 use std::collections::BTreeMap;
 
@@ -32,12 +33,24 @@ use crate::state::AppState;
     info(title = "Mamori API", description = "Third-party vendor risk management for healthcare. Authenticate with a session cookie (browser; writes need the X-CSRF-Token header) or `Authorization: Bearer <API token>`."),
     paths(me, dashboard, list_vendors, create_vendor, get_vendor, update_vendor, vendor_risk, import_vendors, export_vendors,
           get_policy, check_policy, apply_policy, audit, list_users, create_user, list_tokens, create_token, revoke_token,
-          assessments::list, assessments::create, assessments::get, assessments::oscal),
+          assessments::list, assessments::create, assessments::get, assessments::oscal,
+          risks::list, risks::heatmap, risks::export, risks::create, risks::get, risks::update, risks::link_findings,
+          risks::accept, risks::acceptances, risks::remediation_list, risks::remediation_get, risks::remediation_create,
+          risks::remediation_send, risks::remediation_verify, risks::contracts_for_vendor, risks::contract_create,
+          risks::contract_get, risks::contract_update, risks::contract_clauses, risks::policy_get, risks::policy_apply),
     components(schemas(VendorInput, ServiceInput, DataFlowInput, VendorOutput, VendorSummaryOutput, VendorListOutput, RiskOutput,
         ContributionOutput, ImportReportOutput, PolicyOutput, PolicyCheckOutput, PolicyApplyOutput, UserOutput, NewUserInput,
         TokenOutput, NewTokenInput, NewTokenOutput, DashboardOutput, ErrorOutput, MeOutput,
         assessments::AssessmentSummaryOutput, assessments::AssessmentListOutput, assessments::AssessmentOutput,
-        assessments::BucketScoreOutput, assessments::FindingOutput, assessments::EvidenceOutput, assessments::CreatedOutput)),
+        assessments::BucketScoreOutput, assessments::FindingOutput, assessments::EvidenceOutput, assessments::CreatedOutput,
+        risks::RiskEntryOutput, risks::RiskListOutput, risks::LinkedFindingOutput, risks::RiskEventOutput,
+        risks::AcceptanceOutput, risks::RiskDetailOutput, risks::RiskBody, risks::NewRiskBody, risks::FindingIdsBody,
+        risks::HeatCellOutput, risks::HeatMapOutput, risks::AcceptanceBody, risks::RemediationRequestOutput,
+        risks::RemediationItemOutput, risks::RemediationLinkOutput, risks::RemediationDetailOutput, risks::ActionBody,
+        risks::RemediationBody, risks::SendRemediationBody, risks::RemediationSentOutput, risks::VerifyBody,
+        risks::ContractOutput, risks::ClauseOutput, risks::CatalogClauseOutput, risks::ContractDetailOutput,
+        risks::ContractBody, risks::ClauseBody, risks::ClausesSavedOutput, risks::RiskPolicyOutput,
+        risks::RiskPolicyOutcomeOutput)),
     modifiers(&BearerAuth),
     security(("bearer" = []))
 )]

@@ -208,6 +208,8 @@ pub struct AssessmentPage {
     pub status: String,
     pub status_class: &'static str,
     pub can_manage: bool,
+    /// May turn findings into risks (the risk register's permission).
+    pub can_promote: bool,
     pub can_send: bool,
     pub can_import: bool,
     pub can_review: bool,
@@ -435,6 +437,7 @@ async fn page(
         status: chrome.tr.label("assessment_status", status.as_str()),
         status_class: status_class(status.as_str()),
         can_manage,
+        can_promote: user.can(Permission::RiskManage),
         can_send: can_manage && status.is_open(),
         can_import: can_manage
             && matches!(

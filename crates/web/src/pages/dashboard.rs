@@ -26,6 +26,71 @@ pub struct DashboardPage {
     pub assessments: Option<mamori_store::AssessmentCounts>,
     pub overdue: Vec<(String, String, String, String)>,
     pub severity_labels: Vec<String>,
+    /// Risk register figures, for people who may see risks.
+    pub risks: Option<RiskPanel>,
+}
+
+pub struct RiskPanel {
+    pub counts: mamori_store::RiskCounts,
+    pub overdue_remediation: i64,
+    /// (request id, action, vendor, due) of the most overdue actions.
+    pub overdue_items: Vec<(String, String, String, String)>,
+    /// (level label, count, class) of active risks.
+    pub levels: Vec<(String, i64, &'static str)>,
+}
+
+async fn risk_panel(state: &AppState, chrome_tr: &crate::i18n::Tr) -> Option<RiskPanel> {
+    let policy = state.risk_policy().await;
+    if let Err(e) = mamori_app::risks::expire_acceptances(
+        &state.store,
+        &state.org_id,
+        &policy,
+        chrono::Utc::now(),
+    )
+    .await
+    {
+        tracing::error!(error = %e, "expiring risk acceptances failed");
+    }
+    let today = policy.local_date(chrono::Utc::now());
+    let soon = (today + chrono::Duration::days(30)).to_string();
+    let counts = state.store.risk_counts(&state.org_id, &soon).await.ok()?;
+    let overdue = state
+        .store
+        .overdue_remediation(&state.org_id, &today.to_string())
+        .await
+        .unwrap_or_default();
+    let levels = [
+        ("critical", "sev-critical"),
+        ("high", "sev-high"),
+        ("medium", "sev-medium"),
+        ("low", "sev-low"),
+    ]
+    .iter()
+    .map(|(l, class)| {
+        (
+            chrome_tr.label("severity", l),
+            counts.by_level.get(*l).copied().unwrap_or(0),
+            *class,
+        )
+    })
+    .collect();
+    Some(RiskPanel {
+        overdue_remediation: overdue.len() as i64,
+        overdue_items: overdue
+            .iter()
+            .take(10)
+            .map(|o| {
+                (
+                    o.item.request_id.clone(),
+                    o.item.action.clone(),
+                    o.vendor_name.clone(),
+                    o.item.due_on.clone(),
+                )
+            })
+            .collect(),
+        levels,
+        counts,
+    })
 }
 
 const STATUS_CLASSES: [&str; 5] = [
@@ -157,7 +222,14 @@ pub async fn dashboard(
             )
         })
         .collect();
+    let risks = if user.can(mamori_domain::Permission::RiskRead) {
+        let tr = crate::i18n::Tr::new(state.catalog.clone(), locale);
+        risk_panel(&state, &tr).await
+    } else {
+        None
+    };
     let page = DashboardPage {
+        risks,
         total: tr.number(counts.total),
         tier_cards,
         tier_chart,

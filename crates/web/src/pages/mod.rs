@@ -9,6 +9,7 @@ pub mod dashboard;
 pub mod import;
 pub mod policy;
 pub mod portal;
+pub mod risks;
 pub mod session;
 pub mod vendor_form;
 pub mod vendors;
@@ -46,6 +47,7 @@ pub struct Chrome {
     pub can_users: bool,
     pub can_assessments: bool,
     pub can_manage_assessments: bool,
+    pub can_risks: bool,
     pub flash: Option<String>,
 }
 
@@ -82,6 +84,7 @@ impl Chrome {
             can_users: can(Permission::UserManage),
             can_assessments: can(Permission::AssessmentRead),
             can_manage_assessments: can(Permission::AssessmentManage),
+            can_risks: can(Permission::RiskRead),
             flash: None,
         }
     }

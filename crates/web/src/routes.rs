@@ -376,6 +376,13 @@ fn table() -> Routes {
         RiskManage,
         pages::risks::save_clauses,
     )
+    .add_with_limit(
+        post.clone(),
+        "/contracts/{id}/document",
+        RiskManage,
+        EVIDENCE_LIMIT,
+        pages::risks::upload_contract_document,
+    )
     // Corrective action plans in the vendor portal: the link is the
     // credential, checked by the handler like assessment links.
     .add(
@@ -389,6 +396,13 @@ fn table() -> Routes {
         "/remediate/{token}/items/{item_id}",
         PortalLink,
         pages::risks::portal_answer,
+    )
+    .add_with_limit(
+        post.clone(),
+        "/remediate/{token}/items/{item_id}/evidence",
+        PortalLink,
+        EVIDENCE_LIMIT,
+        pages::risks::portal_evidence,
     )
     // Vendor portal: the link's token is the credential (checked by the
     // handlers); these routes reach one assessment and nothing else.

@@ -1119,6 +1119,7 @@ pub struct ItemRow {
     pub planned_on: String,
     pub verifier_comment: String,
     pub can_verify: bool,
+    pub evidence_id: String,
 }
 
 #[derive(Template)]
@@ -1161,6 +1162,7 @@ fn item_rows(
             planned_on: i.planned_on.clone().unwrap_or_default(),
             verifier_comment: i.verifier_comment.clone().unwrap_or_default(),
             can_verify: i.status == "claimed_done" || i.status == "disputed",
+            evidence_id: i.response_evidence_id.clone().unwrap_or_default(),
         })
         .collect()
 }
@@ -1378,6 +1380,111 @@ pub async fn portal_answer(
     }
 }
 
+/// A completion report with an evidence file (multipart: `file`, `text`).
+/// The file goes through the evidence store like assessment evidence and is
+/// linked to the action; staff verify it.
+pub async fn portal_evidence(
+    State(state): State<AppState>,
+    Extension(RequestLocale(locale)): Extension<RequestLocale>,
+    Path((token, item_id)): Path<(String, String)>,
+    mut multipart: axum::extract::Multipart,
+) -> Response {
+    let access = match app::open_remediation(&state.store, &token).await {
+        Ok(Some(a)) => a,
+        Ok(None) => {
+            let chrome = Chrome::new(&state, None, locale, "").await;
+            return portal_closed(chrome);
+        }
+        Err(e) => return error_page(&state, None, locale, e.into()).await,
+    };
+    let Some(blobs) = state.blobs.clone() else {
+        return error_page(
+            &state,
+            None,
+            locale,
+            crate::error::WebError::BadRequest("file uploads are not configured".into()),
+        )
+        .await;
+    };
+    let mut text = String::new();
+    let mut file: Option<(String, Vec<u8>)> = None;
+    loop {
+        match multipart.next_field().await {
+            Ok(Some(field)) => {
+                if field.name() == Some("file") {
+                    let name = field.file_name().unwrap_or("evidence").to_string();
+                    match field.bytes().await {
+                        Ok(b) if !b.is_empty() => file = Some((name, b.to_vec())),
+                        Ok(_) => {}
+                        Err(_) => {
+                            return error_page(
+                                &state,
+                                None,
+                                locale,
+                                crate::error::WebError::BadRequest(
+                                    "the upload failed or is too large".into(),
+                                ),
+                            )
+                            .await
+                        }
+                    }
+                } else if field.name() == Some("text") {
+                    text = field.text().await.unwrap_or_default();
+                }
+            }
+            Ok(None) => break,
+            Err(e) => {
+                return error_page(
+                    &state,
+                    None,
+                    locale,
+                    crate::error::WebError::BadRequest(format!("the form could not be read: {e}")),
+                )
+                .await
+            }
+        }
+    }
+    let contact = format!("vendor contact {}", access.link.contact_email);
+    let evidence_id = match file {
+        None => None,
+        Some((name, bytes)) => {
+            let form = mamori_app::assessments::EvidenceForm {
+                kind: "other".into(),
+                issuer: access.request.vendor_name.clone(),
+                ..Default::default()
+            };
+            match mamori_app::assessments::upload_evidence(
+                &state.store,
+                &blobs,
+                &access.request.org_id,
+                &access.request.vendor_id,
+                None,
+                &form,
+                &name,
+                &bytes,
+                &contact,
+                &mamori_store::Actor::system(&contact),
+            )
+            .await
+            {
+                Ok(id) => Some(id),
+                Err(e) => return error_page(&state, None, locale, e.into()).await,
+            }
+        }
+    };
+    let answer = app::VendorAnswer {
+        kind: "done".into(),
+        text,
+        planned_on: String::new(),
+    };
+    match app::respond_to_action(&state.store, &access, &item_id, &answer, evidence_id).await {
+        Ok(()) => {
+            Redirect::to(&format!("/remediate/{token}?saved=1#item-{item_id}")).into_response()
+        }
+        Err(e) => error_page(&state, None, locale, e.into()).await,
+    }
+}
+
 // ----- contracts -----------------------------------------------------------
 
 pub async fn create_contract(
@@ -1576,6 +1683,90 @@ pub async fn save_clauses(
     .await
     {
         Ok(_) => Redirect::to(&format!("/contracts/{id}")).into_response(),
+        Err(e) => error_page(&state, Some(&user), locale, e.into()).await,
+    }
+}
+
+/// Uploads the signed contract (multipart `file`) through the evidence
+/// store and links it to the contract.
+pub async fn upload_contract_document(
+    State(state): State<AppState>,
+    Extension(RequestLocale(locale)): Extension<RequestLocale>,
+    Extension(user): Extension<CurrentUser>,
+    Path(id): Path<String>,
+    mut multipart: axum::extract::Multipart,
+) -> Response {
+    let contract = match state.store.get_contract(&state.org_id, &id).await {
+        Ok(c) => c,
+        Err(e) => return error_page(&state, Some(&user), locale, e.into()).await,
+    };
+    let Some(blobs) = state.blobs.clone() else {
+        return error_page(
+            &state,
+            Some(&user),
+            locale,
+            crate::error::WebError::BadRequest("file uploads are not configured".into()),
+        )
+        .await;
+    };
+    let mut file: Option<(String, Vec<u8>)> = None;
+    while let Ok(Some(field)) = multipart.next_field().await {
+        if field.name() == Some("file") {
+            let name = field.file_name().unwrap_or("contract").to_string();
+            match field.bytes().await {
+                Ok(b) => file = Some((name, b.to_vec())),
+                Err(_) => {
+                    return error_page(
+                        &state,
+                        Some(&user),
+                        locale,
+                        crate::error::WebError::BadRequest(
+                            "the upload failed or is too large".into(),
+                        ),
+                    )
+                    .await
+                }
+            }
+        }
+    }
+    let Some((name, bytes)) = file else {
+        return error_page(
+            &state,
+            Some(&user),
+            locale,
+            crate::error::WebError::BadRequest("choose the contract file".into()),
+        )
+        .await;
+    };
+    let form = mamori_app::assessments::EvidenceForm {
+        kind: "other".into(),
+        issuer: contract.vendor_name.clone(),
+        ..Default::default()
+    };
+    let actor = user.actor();
+    let stored = async {
+        let evidence = mamori_app::assessments::upload_evidence(
+            &state.store,
+            &blobs,
+            &state.org_id,
+            &contract.vendor_id,
+            None,
+            &form,
+            &name,
+            &bytes,
+            &actor.label,
+            &actor,
+        )
+        .await?;
+        state
+            .store
+            .attach_contract_document(&state.org_id, &id, &evidence, &actor)
+            .await?;
+        Ok::<_, mamori_app::AppError>(())
+    }
+    .await;
+    match stored {
+        Ok(()) => Redirect::to(&format!("/contracts/{id}")).into_response(),
         Err(e) => error_page(&state, Some(&user), locale, e.into()).await,
     }
 }

@@ -192,9 +192,10 @@ pub fn evaluate_thresholds(policy: &RiskPolicy, inputs: &[ThresholdInput]) -> Ve
         .filter_map(|i| {
             let score = u32::try_from(i.residual_score).unwrap_or(0);
             let level = policy.matrix.level(score).as_str();
-            // Closed and accepted risks are decided; they keep no flag.
+            // A closed risk keeps no flag; an accepted one keeps it, because
+            // it was accepted above (or below) the threshold.
             let reason = match RiskStatus::parse(&i.status) {
-                Ok(RiskStatus::Open | RiskStatus::InTreatment) | Err(_) => {
+                Ok(RiskStatus::Open | RiskStatus::InTreatment | RiskStatus::Accepted) | Err(_) => {
                     policy.threshold(&ThresholdFacts {
                         residual_score: score,
                         tier: tier_of(&i.vendor_tier),
@@ -314,11 +315,13 @@ pub async fn create_risk(
         .await?;
     let worst = worst_open(&findings);
     let reason = match scored.status {
-        RiskStatus::Open | RiskStatus::InTreatment => policy.threshold(&ThresholdFacts {
-            residual_score: scored.residual_score,
-            tier: Some(vendor.rating.tier),
-            worst_open_finding: worst,
-        }),
+        RiskStatus::Open | RiskStatus::InTreatment | RiskStatus::Accepted => {
+            policy.threshold(&ThresholdFacts {
+                residual_score: scored.residual_score,
+                tier: Some(vendor.rating.tier),
+                worst_open_finding: worst,
+            })
+        }
         _ => None,
     };
     let due_on = scored.due_on.clone().or_else(|| {
@@ -392,11 +395,13 @@ pub async fn update_risk(
     let findings = store.findings_for_risk(id).await?;
     let worst = worst_open(&findings);
     let reason = match status {
-        RiskStatus::Open | RiskStatus::InTreatment => policy.threshold(&ThresholdFacts {
-            residual_score: scored.residual_score,
-            tier: tier_of(&current.vendor_tier),
-            worst_open_finding: worst,
-        }),
+        RiskStatus::Open | RiskStatus::InTreatment | RiskStatus::Accepted => {
+            policy.threshold(&ThresholdFacts {
+                residual_score: scored.residual_score,
+                tier: tier_of(&current.vendor_tier),
+                worst_open_finding: worst,
+            })
+        }
         _ => None,
     };
     let update = RiskUpdate {

@@ -648,7 +648,8 @@ pub async fn show(
             .collect(),
         form,
         can_manage: user.can(Permission::RiskManage),
-        can_accept: user.can(Permission::RiskAccept) && status != RiskStatus::Closed,
+        can_accept: user.can(Permission::RiskAccept)
+            && !matches!(status, RiskStatus::Closed | RiskStatus::Accepted),
         latest_expiry: policy.latest_expiry(today_date).to_string(),
         needs_decision: r.above_threshold
             && treatment == Treatment::Undecided

@@ -324,6 +324,9 @@ pub struct VendorPageView {
     pub overdue: bool,
     pub can_plan: bool,
     pub can_see_assessments: bool,
+    /// (active risks, above threshold, overdue remediation actions) for
+    /// people who may see the risk register.
+    pub risk_summary: Option<(usize, usize, usize)>,
     pub assessments: Vec<super::assessments::AssessmentRow>,
     pub findings: Vec<super::assessments::FindingView>,
     pub evidence: Vec<super::assessments::EvidenceView>,
@@ -461,6 +464,34 @@ pub async fn show(
         .as_deref()
         .is_some_and(|d| d < today.as_str());
     let can_see_assessments = user.can(mamori_domain::Permission::AssessmentRead);
+    let risk_summary = if user.can(mamori_domain::Permission::RiskRead) {
+        let risks = state
+            .store
+            .risks_for_vendor(&state.org_id, &id)
+            .await
+            .unwrap_or_default();
+        let items = state
+            .store
+            .open_remediation_for_vendor(&state.org_id, &id)
+            .await
+            .unwrap_or_default();
+        let local_today = state
+            .risk_policy()
+            .await
+            .local_date(chrono::Utc::now())
+            .to_string();
+        let active: Vec<_> = risks.iter().filter(|r| r.status != "closed").collect();
+        Some((
+            active.len(),
+            active.iter().filter(|r| r.above_threshold).count(),
+            items
+                .iter()
+                .filter(|i| i.due_on.as_str() < local_today.as_str())
+                .count(),
+        ))
+    } else {
+        None
+    };
     let (assessments, findings, evidence) = if can_see_assessments {
         let list = state
             .store
@@ -563,6 +594,7 @@ pub async fn show(
         overdue,
         can_plan: user.can(mamori_domain::Permission::AssessmentManage),
         can_see_assessments,
+        risk_summary,
         assessments,
         findings,
         evidence,

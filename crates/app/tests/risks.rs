@@ -456,13 +456,13 @@ async fn an_expired_acceptance_reopens_the_risk() {
     .unwrap();
     let accepted = s.store().get_risk(&s.org, &risk.id).await.unwrap();
     assert_eq!(accepted.status, "accepted");
-    // Re-evaluating under a policy clears the flag of a decided risk, so the
-    // flag seen after expiry below comes from the expiry's own re-evaluation.
+    // An accepted risk keeps its threshold flag through a policy
+    // re-evaluation: it was accepted above the threshold.
     apply_risk_policy(s.store(), &s.org, &policy_text("same", 10), &actor())
         .await
         .unwrap();
     assert!(
-        !s.store()
+        s.store()
             .get_risk(&s.org, &risk.id)
             .await
             .unwrap()

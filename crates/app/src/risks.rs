@@ -15,7 +15,7 @@ use mamori_domain::{RiskCategory, Role, Tier};
 use mamori_store::{
     Actor, ClauseUpdate, ContractGap, FindingRecord, NewAcceptance, NewContract,
     NewRemediationItem, NewRisk, RemediationAccess, RemediationResponse, RiskRecord, RiskUpdate,
-    Store, ThresholdChange, ThresholdInput, VendorScope,
+    Store, ThresholdChange, ThresholdGroup, ThresholdGroupChange, ThresholdInput, VendorScope,
 };
 use rand::RngCore;
 
@@ -184,35 +184,78 @@ fn tier_of(label: &str) -> Option<Tier> {
     Tier::parse(label).ok()
 }
 
+/// The threshold reason and residual level a policy gives a risk with these
+/// facts. A closed risk keeps no flag; an accepted one keeps it, because it
+/// was accepted above (or below) the threshold.
+fn judge(
+    policy: &RiskPolicy,
+    vendor_tier: &str,
+    residual_score: i64,
+    worst_finding: Option<&str>,
+    status: &str,
+) -> (Option<String>, &'static str) {
+    let score = u32::try_from(residual_score).unwrap_or(0);
+    let level = policy.matrix.level(score).as_str();
+    let reason = match RiskStatus::parse(status) {
+        Ok(RiskStatus::Closed) => None,
+        _ => policy.threshold(&ThresholdFacts {
+            residual_score: score,
+            tier: tier_of(vendor_tier),
+            worst_open_finding: worst_finding.and_then(|s| Severity::parse(s).ok()),
+        }),
+    };
+    (reason, level)
+}
+
 /// Re-evaluates the threshold of every risk under a policy: the changes
 /// only (flag, reason or level). Pure, so it is measured on its own.
 pub fn evaluate_thresholds(policy: &RiskPolicy, inputs: &[ThresholdInput]) -> Vec<ThresholdChange> {
     inputs
         .iter()
         .filter_map(|i| {
-            let score = u32::try_from(i.residual_score).unwrap_or(0);
-            let level = policy.matrix.level(score).as_str();
-            // A closed risk keeps no flag; an accepted one keeps it, because
-            // it was accepted above (or below) the threshold.
-            let reason = match RiskStatus::parse(&i.status) {
-                Ok(RiskStatus::Open | RiskStatus::InTreatment | RiskStatus::Accepted) | Err(_) => {
-                    policy.threshold(&ThresholdFacts {
-                        residual_score: score,
-                        tier: tier_of(&i.vendor_tier),
-                        worst_open_finding: i
-                            .worst_finding
-                            .as_deref()
-                            .and_then(|s| Severity::parse(s).ok()),
-                    })
-                }
-                Ok(_) => None,
-            };
+            let (reason, level) = judge(
+                policy,
+                &i.vendor_tier,
+                i.residual_score,
+                i.worst_finding.as_deref(),
+                &i.status,
+            );
             let above = reason.is_some();
             (above != i.above_threshold
                 || reason != i.threshold_reason
                 || level != i.residual_level)
                 .then(|| ThresholdChange {
                     risk_id: i.id.clone(),
+                    above_threshold: above,
+                    reason,
+                    level: level.to_string(),
+                })
+        })
+        .collect()
+}
+
+/// `evaluate_thresholds` over groups of risks with the same facts: what a
+/// policy change does to a whole register, judged once per group.
+pub fn evaluate_threshold_groups(
+    policy: &RiskPolicy,
+    groups: &[ThresholdGroup],
+) -> Vec<ThresholdGroupChange> {
+    groups
+        .iter()
+        .filter_map(|g| {
+            let (reason, level) = judge(
+                policy,
+                &g.vendor_tier,
+                g.residual_score,
+                g.worst_finding.as_deref(),
+                &g.status,
+            );
+            let above = reason.is_some();
+            (above != g.above_threshold
+                || reason != g.threshold_reason
+                || level != g.residual_level)
+                .then(|| ThresholdGroupChange {
+                    group: g.clone(),
                     above_threshold: above,
                     reason,
                     level: level.to_string(),
@@ -261,24 +304,42 @@ pub async fn apply_risk_policy(
             )]));
         }
     }
-    let inputs = store.threshold_inputs(org_id).await?;
-    let changes = evaluate_thresholds(&policy, &inputs);
-    store
-        .apply_threshold_changes(
-            org_id,
-            &policy.version,
-            text,
-            inputs.len() as i64,
-            &changes,
-            actor,
-        )
-        .await?;
-    Ok(RiskPolicyOutcome {
-        version: policy.version,
-        evaluated: inputs.len(),
-        changed: changes.len(),
-        now_above: changes.iter().filter(|c| c.above_threshold).count(),
-    })
+    // A risk edited while we evaluate makes the store refuse the whole
+    // change; evaluate again (edits are rare, so this converges).
+    for _ in 0..5 {
+        let groups = store.threshold_groups(org_id).await?;
+        let evaluated: i64 = groups.iter().map(|g| g.risks).sum();
+        let changes = evaluate_threshold_groups(&policy, &groups);
+        match store
+            .apply_threshold_group_changes(
+                org_id,
+                &policy.version,
+                text,
+                evaluated,
+                &changes,
+                actor,
+            )
+            .await
+        {
+            Err(mamori_store::StoreError::Conflict(_)) => continue,
+            Err(e) => return Err(e.into()),
+            Ok(changed) => {
+                return Ok(RiskPolicyOutcome {
+                    version: policy.version,
+                    evaluated: evaluated as usize,
+                    changed: changed as usize,
+                    now_above: changes
+                        .iter()
+                        .filter(|c| c.above_threshold)
+                        .map(|c| c.group.risks as usize)
+                        .sum(),
+                })
+            }
+        }
+    }
+    Err(AppError::Risk(
+        "risks kept changing while the policy was applied; apply it again".into(),
+    ))
 }
 
 /// Records a risk, optionally evidenced by findings of its vendor (which is

@@ -40,7 +40,8 @@ pub use remediation::{
 };
 pub use risk::{
     AcceptanceRecord, HeatCell, NewAcceptance, NewRisk, RiskCounts, RiskEvent, RiskPage, RiskQuery,
-    RiskRecord, RiskSort, RiskUpdate, ThresholdChange, ThresholdInput,
+    RiskRecord, RiskSort, RiskUpdate, ThresholdChange, ThresholdGroup, ThresholdGroupChange,
+    ThresholdInput,
 };
 pub use session::{ApiTokenRecord, SessionRecord};
 pub use user::{NewUser, UserRecord};

@@ -386,6 +386,30 @@ pub struct ThresholdInput {
     pub threshold_reason: Option<String>,
 }
 
+/// Risks that share every fact the threshold looks at, counted. A policy
+/// is judged once per group rather than once per risk: 100,000 risks fall
+/// into a few hundred groups.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct ThresholdGroup {
+    pub vendor_tier: String,
+    pub residual_score: i64,
+    pub residual_level: String,
+    pub worst_finding: Option<String>,
+    pub status: String,
+    pub above_threshold: bool,
+    pub threshold_reason: Option<String>,
+    pub risks: i64,
+}
+
+/// New threshold flag, reason and level for every risk of a group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ThresholdGroupChange {
+    pub group: ThresholdGroup,
+    pub above_threshold: bool,
+    pub reason: Option<String>,
+    pub level: String,
+}
+
 /// The SQL filter of a `RiskQuery` over `risks r` (and `vendors v` when
 /// `needs_vendor`). User text only ever goes into `binds`.
 struct RiskFilter {
@@ -1221,7 +1245,7 @@ impl Store {
             Ok(sqlx::query_as::<_, ThresholdInput>(
                 "SELECT r.id, v.tier AS vendor_tier, r.residual_score, r.residual_level, r.worst_finding, r.status, \
                  (r.above_threshold <> 0) AS above_threshold, r.threshold_reason \
-                 FROM risks r JOIN vendors v ON v.id = r.vendor_id WHERE r.org_id = $1 ORDER BY r.id")
+                 FROM risks r JOIN vendors v ON v.id = r.vendor_id WHERE r.org_id = $1")
                 .bind(org_id).fetch_all(pool).await?)
         })
     }
@@ -1284,6 +1308,82 @@ impl Store {
             }).await?;
             tx.commit().await?;
             Ok(())
+        })
+    }
+
+    /// The threshold facts of every risk, grouped (see `ThresholdGroup`).
+    pub async fn threshold_groups(&self, org_id: &str) -> Result<Vec<ThresholdGroup>, StoreError> {
+        on_pool!(self, pool => {
+            Ok(sqlx::query_as::<_, ThresholdGroup>(
+                "SELECT v.tier AS vendor_tier, r.residual_score, r.residual_level, r.worst_finding, r.status, \
+                 (r.above_threshold <> 0) AS above_threshold, r.threshold_reason, COUNT(*) AS risks \
+                 FROM risks r JOIN vendors v ON v.id = r.vendor_id WHERE r.org_id = $1 \
+                 GROUP BY v.tier, r.residual_score, r.residual_level, r.worst_finding, r.status, r.above_threshold, r.threshold_reason")
+                .bind(org_id).fetch_all(pool).await?)
+        })
+    }
+
+    /// Records an applied risk policy and moves every risk of each changed
+    /// group to its new flag, reason and level, in one transaction with one
+    /// summary audit record (as `apply_threshold_changes`). Refused as a
+    /// whole (`Conflict`) if a group no longer has the risks it was counted
+    /// with, because a risk changed meanwhile; the caller evaluates again.
+    /// Returns how many risks changed.
+    pub async fn apply_threshold_group_changes(
+        &self,
+        org_id: &str,
+        policy_version: &str,
+        policy_content: &str,
+        evaluated: i64,
+        changes: &[ThresholdGroupChange],
+        actor: &Actor,
+    ) -> Result<i64, StoreError> {
+        let at = now();
+        let changed: i64 = changes.iter().map(|c| c.group.risks).sum();
+        let raised: i64 = changes
+            .iter()
+            .filter(|c| c.above_threshold)
+            .map(|c| c.group.risks)
+            .sum();
+        // Each group is found through the (org, residual score) index; the
+        // tier through the vendor.
+        const SQL: &str = "UPDATE risks SET above_threshold = $1, threshold_reason = $2, residual_level = $3 \
+            WHERE org_id = $4 AND residual_score = $5 AND residual_level = $6 AND status = $7 AND above_threshold = $8 \
+            AND (threshold_reason = $9 OR (threshold_reason IS NULL AND $9 IS NULL)) \
+            AND (worst_finding = $10 OR (worst_finding IS NULL AND $10 IS NULL)) \
+            AND vendor_id IN (SELECT id FROM vendors WHERE org_id = $4 AND tier = $11)";
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            sqlx::query("INSERT INTO risk_policies (id, org_id, version, content, applied_at, applied_by, risks_evaluated, threshold_changes) \
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+                .bind(new_id()).bind(org_id).bind(policy_version).bind(policy_content).bind(&at).bind(&actor.label)
+                .bind(evaluated).bind(changed)
+                .execute(&mut *tx).await?;
+            for c in changes {
+                let g = &c.group;
+                let done = sqlx::query(SQL)
+                    .bind(i64::from(c.above_threshold)).bind(c.reason.as_deref()).bind(c.level.as_str())
+                    .bind(org_id).bind(g.residual_score).bind(g.residual_level.as_str()).bind(g.status.as_str())
+                    .bind(i64::from(g.above_threshold)).bind(g.threshold_reason.as_deref()).bind(g.worst_finding.as_deref())
+                    .bind(g.vendor_tier.as_str())
+                    .execute(&mut *tx).await?;
+                if done.rows_affected() as i64 != g.risks {
+                    return Err(StoreError::Conflict(
+                        "some risks changed while the policy was evaluated; apply it again".into()));
+                }
+            }
+            insert_audit(&mut *tx, org_id, actor, NewAudit {
+                action: "risk_policy.apply",
+                entity_kind: "risk_policy",
+                entity_id: None,
+                summary: format!("applied risk policy {policy_version}: {evaluated} risk(s) evaluated, {changed} threshold change(s) \
+                    ({raised} now above threshold, {} no longer)", changed - raised),
+                before: None,
+                after: Some(json!({"version": policy_version, "evaluated": evaluated, "threshold_changes": changed,
+                    "above": raised, "below": changed - raised})),
+            }).await?;
+            tx.commit().await?;
+            Ok(changed)
         })
     }
 

@@ -629,9 +629,18 @@ pub async fn decide_finding(
         }
         other => return Err(AppError::Template(format!("unknown decision '{other}'"))),
     };
-    Ok(store
+    let decided = store
         .decide_finding(org_id, finding_id, &decision, actor)
-        .await?)
+        .await?;
+    // A dismissed or re-rated finding changes the risks it evidences.
+    crate::risks::reevaluate_risks_of_findings(
+        store,
+        org_id,
+        std::slice::from_ref(&decided.id),
+        actor,
+    )
+    .await?;
+    Ok(decided)
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -80,7 +80,9 @@ struct Scored {
     due_on: Option<String>,
 }
 
-fn check_input(policy: &RiskPolicy, input: &RiskInput) -> Result<Scored, AppError> {
+/// `accepted`: the risk holds an acceptance now, so its form may carry the
+/// accepted status and treatment back unchanged.
+fn check_input(policy: &RiskPolicy, input: &RiskInput, accepted: bool) -> Result<Scored, AppError> {
     let mut problems = Vec::new();
     let category = RiskCategory::parse(&input.category);
     if let Err(e) = &category {
@@ -120,7 +122,7 @@ fn check_input(policy: &RiskPolicy, input: &RiskInput) -> Result<Scored, AppErro
     if let Err(e) = &treatment {
         problems.push(e.to_string());
     }
-    if treatment == Ok(Treatment::Accept) {
+    if treatment == Ok(Treatment::Accept) && !accepted {
         problems.push(
             "acceptance is its own decision: record it with a justification and an expiry".into(),
         );
@@ -132,7 +134,7 @@ fn check_input(policy: &RiskPolicy, input: &RiskInput) -> Result<Scored, AppErro
     if let Err(e) = &status {
         problems.push(e.to_string());
     }
-    if status == Ok(RiskStatus::Accepted) {
+    if status == Ok(RiskStatus::Accepted) && !accepted {
         problems.push("a risk becomes accepted only through an acceptance".into());
     }
     let due_on = blank_to_none(&input.due_on);
@@ -178,6 +180,30 @@ pub fn finding_severity(f: &FindingRecord) -> Option<Severity> {
         }
     }
     Severity::parse(&f.severity).ok()
+}
+
+/// The remediation deadline of a risk above the threshold: the earliest of
+/// its open findings' deadlines, each counted from the day the finding was
+/// identified at its severity (CVSS where it has a vector); a risk without
+/// open findings counts from now at its residual level.
+pub fn remediation_deadline(
+    policy: &RiskPolicy,
+    findings: &[FindingRecord],
+    residual_level: Severity,
+    now: DateTime<Utc>,
+) -> NaiveDate {
+    findings
+        .iter()
+        .filter(|f| f.status == "open")
+        .filter_map(|f| {
+            let severity = finding_severity(f)?;
+            let identified = DateTime::parse_from_rfc3339(&f.created_at)
+                .map(|t| t.with_timezone(&Utc))
+                .unwrap_or(now);
+            Some(policy.remediation_due(severity, identified))
+        })
+        .min()
+        .unwrap_or_else(|| policy.remediation_due(residual_level, now))
 }
 
 fn tier_of(label: &str) -> Option<Tier> {
@@ -354,7 +380,7 @@ pub async fn create_risk(
     finding_ids: &[String],
     actor: &Actor,
 ) -> Result<String, AppError> {
-    let scored = check_input(policy, input)?;
+    let scored = check_input(policy, input, false)?;
     let mut vendor_id = input.vendor_id.trim().to_string();
     let findings = store.findings_by_ids(org_id, finding_ids).await?;
     if findings.len() != finding_ids.iter().collect::<HashSet<_>>().len() {
@@ -387,14 +413,7 @@ pub async fn create_risk(
     };
     let due_on = scored.due_on.clone().or_else(|| {
         reason.as_ref().map(|_| {
-            let severity = findings
-                .iter()
-                .filter(|f| f.status == "open")
-                .filter_map(finding_severity)
-                .min_by_key(|s| s.rank())
-                .unwrap_or(scored.residual_level);
-            policy
-                .remediation_due(severity, Utc::now())
+            remediation_deadline(policy, &findings, scored.residual_level, Utc::now())
                 .format("%Y-%m-%d")
                 .to_string()
         })
@@ -437,9 +456,9 @@ pub async fn update_risk(
     actor: &Actor,
 ) -> Result<RiskRecord, AppError> {
     let current = store.get_risk(org_id, id).await?;
-    let scored = check_input(policy, input)?;
     let from = RiskStatus::parse(&current.status)
         .map_err(|e| AppError::Risk(format!("stored risk: {e}")))?;
+    let scored = check_input(policy, input, from == RiskStatus::Accepted)?;
     if !from.can_move_to(scored.status) {
         return Err(AppError::Risk(format!(
             "a risk cannot move from {} to {}",
@@ -447,9 +466,12 @@ pub async fn update_risk(
             scored.status.as_str().replace('_', " ")
         )));
     }
-    // Editing an accepted risk keeps it accepted unless the status is moved.
+    // Editing an accepted risk keeps it accepted unless the status is moved;
+    // moving it away from accepted cannot keep "accept" as its treatment.
     let (status, treatment) = if from == RiskStatus::Accepted && scored.status == from {
         (RiskStatus::Accepted, Treatment::Accept)
+    } else if scored.treatment == Treatment::Accept {
+        (scored.status, Treatment::Undecided)
     } else {
         (scored.status, scored.treatment)
     };
@@ -480,7 +502,15 @@ pub async fn update_risk(
         residual_level: scored.residual_level.as_str().to_string(),
         treatment: treatment.as_str().to_string(),
         status: status.as_str().to_string(),
-        due_on: scored.due_on,
+        // A risk that crosses the threshold without a due date gets the
+        // policy's deadline, as a new one does.
+        due_on: scored.due_on.clone().or_else(|| {
+            reason.as_ref().map(|_| {
+                remediation_deadline(policy, &findings, scored.residual_level, Utc::now())
+                    .format("%Y-%m-%d")
+                    .to_string()
+            })
+        }),
         compensating_control: blank_to_none(&input.compensating_control),
         worst_finding: worst.map(|s| s.as_str().to_string()),
         above_threshold: reason.is_some(),
@@ -543,6 +573,44 @@ pub async fn link_findings(
         return update_risk(store, org_id, policy, &risk.id, &input, actor).await;
     }
     Ok(refreshed)
+}
+
+/// Re-evaluates risks after something they depend on changed elsewhere (a
+/// linked finding decided or resolved, the vendor's tier): worst open
+/// finding, threshold and deadline, through the ordinary update.
+pub async fn reevaluate_risks(
+    store: &Store,
+    org_id: &str,
+    policy: &RiskPolicy,
+    risk_ids: &[String],
+    actor: &Actor,
+) -> Result<(), AppError> {
+    for id in risk_ids {
+        let risk = store.get_risk(org_id, id).await?;
+        if risk.status == "closed" {
+            continue;
+        }
+        update_risk(store, org_id, policy, id, &input_of(&risk), actor).await?;
+    }
+    Ok(())
+}
+
+/// `reevaluate_risks` for the risks linked to these findings.
+pub async fn reevaluate_risks_of_findings(
+    store: &Store,
+    org_id: &str,
+    finding_ids: &[String],
+    actor: &Actor,
+) -> Result<(), AppError> {
+    let linked = store.risks_for_findings(finding_ids).await?;
+    if linked.is_empty() {
+        return Ok(());
+    }
+    let policy = current_risk_policy(store, org_id).await?;
+    let mut ids: Vec<String> = linked.into_iter().map(|(_, risk, _)| risk).collect();
+    ids.sort();
+    ids.dedup();
+    reevaluate_risks(store, org_id, &policy, &ids, actor).await
 }
 
 /// An acceptance someone asks to record.
@@ -610,8 +678,8 @@ pub async fn accept_risk(
 }
 
 /// Returns risks whose acceptance has lapsed to open (they need a new
-/// decision) and re-evaluates their threshold. Run at start-up, on the
-/// register's pages and by the daily sweep.
+/// decision) and re-evaluates their threshold. Run at start-up and whenever
+/// the register, acceptances or dashboard are read (pages and API).
 pub async fn expire_acceptances(
     store: &Store,
     org_id: &str,
@@ -671,13 +739,14 @@ pub async fn create_remediation_request(
             )));
         }
         let findings = store.findings_for_risk(&risk.id).await?;
+        let level = Severity::parse(&risk.residual_level).unwrap_or(Severity::Low);
         let severity = findings
             .iter()
             .filter(|f| f.status == "open")
             .filter_map(finding_severity)
             .min_by_key(|s| s.rank())
-            .or_else(|| Severity::parse(&risk.residual_level).ok())
-            .unwrap_or(Severity::Low);
+            .unwrap_or(level);
+        let due = remediation_deadline(policy, &findings, level, now);
         let action = if a.action.trim().is_empty() {
             risk.title.clone()
         } else {
@@ -689,10 +758,7 @@ pub async fn create_remediation_request(
                 risk_id: Some(risk.id.clone()),
                 action,
                 severity: severity.as_str().to_string(),
-                due_on: policy
-                    .remediation_due(severity, now)
-                    .format("%Y-%m-%d")
-                    .to_string(),
+                due_on: due.format("%Y-%m-%d").to_string(),
             },
         ));
     }
@@ -1042,7 +1108,15 @@ pub async fn sync_clause_findings(
             })
         })
         .collect();
-    Ok(store
+    let counts = store
         .sync_contract_findings(org_id, contract_id, &gaps, actor)
-        .await?)
+        .await?;
+    let ids: Vec<String> = store
+        .contract_findings(org_id, contract_id)
+        .await?
+        .into_iter()
+        .map(|f| f.id)
+        .collect();
+    reevaluate_risks_of_findings(store, org_id, &ids, actor).await?;
+    Ok(counts)
 }

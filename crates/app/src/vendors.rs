@@ -36,9 +36,21 @@ pub async fn update_vendor(
         return Err(AppError::Invalid(problems));
     }
     let risk = assess(policy, draft.risk_profile()).rating();
-    Ok(store
+    store
         .update_vendor(org_id, id, draft, &risk, scope, actor)
-        .await?)
+        .await?;
+    // The vendor's tier may set a stricter risk threshold.
+    let risks: Vec<String> = store
+        .risks_for_vendor(org_id, id)
+        .await?
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    if !risks.is_empty() {
+        let risk_policy = crate::risks::current_risk_policy(store, org_id).await?;
+        crate::risks::reevaluate_risks(store, org_id, &risk_policy, &risks, actor).await?;
+    }
+    Ok(())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -913,3 +913,46 @@ async fn a_phi_vendor_without_a_baa_gets_a_critical_finding_until_it_is_present(
         .expect("the BAA finding is kept");
     assert_ne!(baa_finding.status, "open");
 }
+
+#[tokio::test]
+async fn an_accepted_risk_can_be_edited_and_stays_accepted() {
+    let s = setup().await;
+    let risk = s.risk("Legacy fax gateway", (4, 4), (3, 4)).await;
+    accept_risk(
+        s.store(),
+        &s.org,
+        &s.policy,
+        &risk.id,
+        Role::AcceptanceAuthority,
+        &acceptance(today(&s.policy) + Duration::days(90)),
+        &actor(),
+    )
+    .await
+    .unwrap();
+    let accepted = s.store().get_risk(&s.org, &risk.id).await.unwrap();
+    // The form of an accepted risk carries its status and treatment back.
+    let mut input = mamori_app::risks::input_of(&accepted);
+    input.title = "Legacy fax gateway (PHI)".into();
+    let edited =
+        mamori_app::risks::update_risk(s.store(), &s.org, &s.policy, &risk.id, &input, &actor())
+            .await
+            .expect("editing an accepted risk");
+    assert_eq!(edited.status, "accepted");
+    assert_eq!(edited.treatment, "accept");
+    assert_eq!(edited.title, "Legacy fax gateway (PHI)");
+    // Moving it back to open drops the "accept" treatment.
+    input.status = Some("open".into());
+    let reopened =
+        mamori_app::risks::update_risk(s.store(), &s.org, &s.policy, &risk.id, &input, &actor())
+            .await
+            .unwrap();
+    assert_eq!(reopened.status, "open");
+    assert_eq!(reopened.treatment, "undecided");
+    // A new risk still cannot be created as accepted.
+    let mut new = input.clone();
+    new.status = Some("accepted".into());
+    assert!(matches!(
+        create_risk(s.store(), &s.org, &s.policy, &new, &[], &actor()).await,
+        Err(AppError::RiskRejected(_))
+    ));
+}

@@ -116,18 +116,19 @@ impl AppState {
     pub async fn risk_policy(&self) -> RiskPolicy {
         let in_memory = self.risk_policy.read().await.clone();
         match self.store.active_risk_policy(&self.org_id).await {
-            Ok(Some((version, content))) if version != in_memory.version => {
-                match RiskPolicy::parse(&content) {
-                    Ok(fresh) => {
-                        *self.risk_policy.write().await = fresh.clone();
-                        fresh
-                    }
-                    Err(e) => {
-                        tracing::error!(error = %e, "reloading the risk policy failed");
-                        in_memory
-                    }
+            // Compared whole, so a policy re-applied under the same version
+            // with other rules is picked up too.
+            Ok(Some((_, content))) => match RiskPolicy::parse(&content) {
+                Ok(fresh) if fresh == in_memory => in_memory,
+                Ok(fresh) => {
+                    *self.risk_policy.write().await = fresh.clone();
+                    fresh
                 }
-            }
+                Err(e) => {
+                    tracing::error!(error = %e, "reloading the risk policy failed");
+                    in_memory
+                }
+            },
             _ => in_memory,
         }
     }

@@ -403,6 +403,15 @@ impl RiskListParams {
     }
 }
 
+/// Lapsed acceptances return their risks to open before any read, so the
+/// API never reports an acceptance that no longer holds.
+async fn sweep(state: &AppState) -> WebResult<()> {
+    let policy = state.risk_policy().await;
+    mamori_app::risks::expire_acceptances(&state.store, &state.org_id, &policy, chrono::Utc::now())
+        .await?;
+    Ok(())
+}
+
 #[utoipa::path(get, path = "/api/v1/risks",
     params(("vendor" = Option<String>, Query, description = "vendor id"),
            ("tier" = Option<String>, Query, description = "the vendor's tier"),
@@ -417,6 +426,7 @@ pub async fn list(
     State(state): State<AppState>,
     Query(p): Query<RiskListParams>,
 ) -> WebResult<Json<RiskListOutput>> {
+    sweep(&state).await?;
     let query = p.to_query()?;
     let page = state.store.list_risks(&state.org_id, &query).await?;
     Ok(Json(RiskListOutput {
@@ -526,6 +536,7 @@ pub async fn get(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> WebResult<Json<RiskDetailOutput>> {
+    sweep(&state).await?;
     let risk = state.store.get_risk(&state.org_id, &id).await?;
     let findings = state.store.findings_for_risk(&risk.id).await?;
     let history = state.store.risk_events(&state.org_id, &risk.id).await?;
@@ -641,6 +652,7 @@ pub async fn acceptances(
     State(state): State<AppState>,
     Query(p): Query<AcceptanceParams>,
 ) -> WebResult<Json<Vec<AcceptanceOutput>>> {
+    sweep(&state).await?;
     let rows = state
         .store
         .acceptances(&state.org_id, p.current.unwrap_or(true))
@@ -1318,6 +1330,7 @@ pub async fn export(
     Extension(user): Extension<CurrentUser>,
     Query(p): Query<RiskListParams>,
 ) -> WebResult<Response> {
+    sweep(&state).await?;
     let format = match given(&p.format) {
         None => ExportFormat::Csv,
         Some(f) => match ExportFormat::parse(f) {

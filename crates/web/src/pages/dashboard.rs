@@ -37,6 +37,9 @@ pub struct RiskPanel {
     pub overdue_items: Vec<(String, String, String, String)>,
     /// (level label, count, class) of active risks.
     pub levels: Vec<(String, i64, &'static str)>,
+    /// (contract id, title, vendor, end date) of contracts in their renewal
+    /// notice window.
+    pub renewals: Vec<(String, String, String, String)>,
 }
 
 async fn risk_panel(state: &AppState, chrome_tr: &crate::i18n::Tr) -> Option<RiskPanel> {
@@ -74,7 +77,26 @@ async fn risk_panel(state: &AppState, chrome_tr: &crate::i18n::Tr) -> Option<Ris
         )
     })
     .collect();
+    let renewals = state
+        .store
+        .list_contracts(&state.org_id)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|c| {
+            let end = c
+                .ends_on
+                .as_deref()
+                .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+            matches!(
+                mamori_domain::contract::renewal(end, c.renewal_notice_days, today),
+                mamori_domain::contract::Renewal::NoticeWindow { .. }
+            )
+        })
+        .map(|c| (c.id, c.title, c.vendor_name, c.ends_on.unwrap_or_default()))
+        .collect();
     Some(RiskPanel {
+        renewals,
         overdue_remediation: overdue.len() as i64,
         overdue_items: overdue
             .iter()

@@ -211,8 +211,33 @@ impl RiskParams {
             search: some(&self.q),
             sort: RiskSort::parse(&self.sort).unwrap_or_default(),
             limit: PER_PAGE,
-            offset: (self.page.unwrap_or(1).max(1) - 1) * PER_PAGE,
+            offset: (self.page.unwrap_or(1).max(1) - 1).saturating_mul(PER_PAGE),
         }
+    }
+
+    /// The same selection in the JSON API's parameters (for the export).
+    fn api_pairs(&self) -> Vec<(&'static str, String)> {
+        let status = if self.status.trim().is_empty() {
+            "active".to_string()
+        } else {
+            self.status.clone()
+        };
+        let above = match self.above.as_str() {
+            "yes" => "true",
+            "no" => "false",
+            _ => "",
+        };
+        vec![
+            ("vendor", self.vendor.clone()),
+            ("tier", self.tier.clone()),
+            ("category", self.category.clone()),
+            ("owner", self.owner.clone()),
+            ("status", status),
+            ("level", self.level.clone()),
+            ("above_threshold", above.to_string()),
+            ("q", self.q.clone()),
+            ("sort", self.sort.clone()),
+        ]
     }
 
     fn pairs(&self) -> Vec<(&'static str, String)> {
@@ -249,6 +274,7 @@ pub struct RisksPage {
     pub prev_href: String,
     pub next_href: String,
     pub export_query: String,
+    pub report_query: String,
     pub policy_version: String,
     pub threshold_text: String,
     pub can_manage: bool,
@@ -385,7 +411,8 @@ pub async fn list(
         pages,
         prev_href,
         next_href,
-        export_query: query_string(&p.pairs()),
+        export_query: query_string(&p.api_pairs()),
+        report_query: query_string(&p.pairs()),
         policy_version: policy.version.clone(),
         threshold_text,
         can_manage: user.can(Permission::RiskManage),
@@ -967,6 +994,9 @@ pub struct VendorRisksPage {
     pub overdue_items: Vec<(String, String, String, String)>,
     pub contracts: Vec<ContractRow>,
     pub can_manage: bool,
+    /// Choices of the new-contract form.
+    pub owners: Vec<(String, String)>,
+    pub services: Vec<(String, String)>,
 }
 
 pub async fn vendor_risks(
@@ -1058,6 +1088,13 @@ pub async fn vendor_risks(
             })
             .collect(),
         can_manage: user.can(Permission::RiskManage),
+        owners: owner_options(&state).await,
+        services: state
+            .store
+            .contract_service_options(&state.org_id, &vendor_id)
+            .await
+            .map(|v| v.into_iter().map(|s| (s.id, s.name)).collect())
+            .unwrap_or_default(),
         chrome,
     };
     render(&view)
@@ -1445,6 +1482,27 @@ pub async fn portal_evidence(
             }
         }
     }
+    // The action must be this plan's and still waiting for the vendor
+    // before any file is kept.
+    let answerable = state
+        .store
+        .remediation_items(&access.request.id)
+        .await
+        .map(|items| {
+            items.iter().any(|i| {
+                i.id == item_id && matches!(i.status.as_str(), "requested" | "planned" | "reopened")
+            })
+        })
+        .unwrap_or(false);
+    if !answerable {
+        return error_page(
+            &state,
+            None,
+            locale,
+            crate::error::WebError::Conflict("this action cannot be answered now".into()),
+        )
+        .await;
+    }
     let contact = format!("vendor contact {}", access.link.contact_email);
     let evidence_id = match file {
         None => None,
@@ -1797,23 +1855,21 @@ pub async fn report(
 ) -> Response {
     let policy = state.risk_policy().await;
     sweep(&state, &policy).await;
-    let mut query = p.query();
-    query.limit = 10_000;
-    query.offset = 0;
+    let query = p.query();
     let loaded = async {
-        let page = state.store.list_risks(&state.org_id, &query).await?;
+        let risks = mamori_app::risk_export::all_risks(&state.store, &state.org_id, &query).await?;
         let cells = state.store.heat_map(&state.org_id, &query, true).await?;
         let acc = state.store.acceptances(&state.org_id, true).await?;
-        Ok::<_, mamori_store::StoreError>((page, cells, acc))
+        Ok::<_, mamori_app::AppError>((risks, cells, acc))
     }
     .await;
-    let (page, cells, acc) = match loaded {
+    let (risks, cells, acc) = match loaded {
         Ok(x) => x,
         Err(e) => return error_page(&state, Some(&user), locale, e.into()).await,
     };
     let chrome = Chrome::new(&state, Some(&user), locale, "risks").await;
     let today = policy.local_date(Utc::now()).to_string();
-    let scope = match (&query.vendor_id, page.risks.first()) {
+    let scope = match (&query.vendor_id, risks.first()) {
         (Some(_), Some(r)) => r.vendor_name.clone(),
         (Some(v), None) => v.clone(),
         _ => state.org_name().await,
@@ -1827,17 +1883,12 @@ pub async fn report(
         scope,
         generated: today.clone(),
         heat: heat_map(&policy, &cells, &chrome),
-        above: page.risks.iter().filter(|r| r.above_threshold).count(),
-        undecided: page
-            .risks
+        above: risks.iter().filter(|r| r.above_threshold).count(),
+        undecided: risks
             .iter()
             .filter(|r| r.above_threshold && r.treatment == "undecided")
             .count(),
-        rows: page
-            .risks
-            .iter()
-            .map(|r| risk_row(r, &chrome, &today))
-            .collect(),
+        rows: risks.iter().map(|r| risk_row(r, &chrome, &today)).collect(),
         acceptances,
         policy_version: policy.version.clone(),
         chrome,

@@ -1121,9 +1121,17 @@ impl Store {
                 .bind(i64::from(acceptance.above_threshold)).bind(&acceptance.justification)
                 .bind(&acceptance.compensating_controls).bind(&acceptance.expires_on).bind(&at)
                 .execute(&mut *tx).await?;
-            sqlx::query("UPDATE risks SET status = 'accepted', treatment = 'accept', updated_at = $1, closed_at = NULL \
-                WHERE id = $2 AND org_id = $3 AND status <> 'closed'")
-                .bind(&at).bind(risk_id).bind(org_id).execute(&mut *tx).await?;
+            // The decision was checked against this score and flag; a risk
+            // re-scored meanwhile must be judged again, so nothing is kept.
+            let done = sqlx::query("UPDATE risks SET status = 'accepted', treatment = 'accept', updated_at = $1, closed_at = NULL \
+                WHERE id = $2 AND org_id = $3 AND status <> 'closed' AND residual_score = $4 AND residual_level = $5 \
+                AND above_threshold = $6")
+                .bind(&at).bind(risk_id).bind(org_id).bind(acceptance.residual_score).bind(&acceptance.residual_level)
+                .bind(i64::from(acceptance.above_threshold)).execute(&mut *tx).await?;
+            if done.rows_affected() != 1 {
+                return Err(StoreError::Conflict(
+                    "the risk changed while the acceptance was being recorded; look at it again".into()));
+            }
             let summary = format!("{} accepted risk '{title}' of {vendor} as {} until {} (residual {} {}): {}",
                 acceptance.accepted_by, acceptance.accepted_as, acceptance.expires_on, acceptance.residual_level,
                 acceptance.residual_score, acceptance.justification);

@@ -175,6 +175,17 @@ fn acceptance(expires_on: &str) -> NewAcceptance {
     }
 }
 
+/// An acceptance judged on the risk as it is now.
+async fn matching(store: &Store, org: &str, id: &str, expires_on: &str) -> NewAcceptance {
+    let r = store.get_risk(org, id).await.unwrap();
+    NewAcceptance {
+        residual_level: r.residual_level,
+        residual_score: r.residual_score,
+        above_threshold: r.above_threshold,
+        ..acceptance(expires_on)
+    }
+}
+
 async fn risk_rows(db: &TestDatabase) -> u64 {
     // A no-op UPDATE counts the rows without exposing a query API.
     db.execute_sql("UPDATE risks SET title = title")
@@ -481,12 +492,17 @@ async fn heat_map_counts_cells_under_every_filter() {
 async fn acceptance_is_recorded_and_immutable() {
     let s = setup().await;
     let store = &s.db.store;
-    let id = store
-        .create_risk(&s.org, &risk(&s.big, "Legacy OS", 4, 4), &actor())
-        .await
-        .unwrap();
+    let mut above = risk(&s.big, "Legacy OS", 4, 4);
+    above.above_threshold = true;
+    above.threshold_reason = Some("residual score 16 is at or above 10".into());
+    let id = store.create_risk(&s.org, &above, &actor()).await.unwrap();
     let acceptance_id = store
-        .record_acceptance(&s.org, &id, &acceptance("2030-06-30"), &actor())
+        .record_acceptance(
+            &s.org,
+            &id,
+            &matching(store, &s.org, &id, "2030-06-30").await,
+            &actor(),
+        )
         .await
         .unwrap();
     let got = store.get_risk(&s.org, &id).await.unwrap();
@@ -535,7 +551,12 @@ async fn acceptance_is_recorded_and_immutable() {
 
     // A new decision is a new row; the newest is the current one.
     store
-        .record_acceptance(&s.org, &id, &acceptance("2031-01-31"), &actor())
+        .record_acceptance(
+            &s.org,
+            &id,
+            &matching(store, &s.org, &id, "2031-01-31").await,
+            &actor(),
+        )
         .await
         .unwrap();
     let history = store.acceptances_for_risk(&s.org, &id).await.unwrap();
@@ -552,13 +573,23 @@ async fn acceptance_is_recorded_and_immutable() {
     let closed = store.create_risk(&s.org, &closed, &actor()).await.unwrap();
     assert!(matches!(
         store
-            .record_acceptance(&s.org, &closed, &acceptance("2030-06-30"), &actor())
+            .record_acceptance(
+                &s.org,
+                &closed,
+                &matching(store, &s.org, &closed, "2030-06-30").await,
+                &actor()
+            )
             .await,
         Err(StoreError::Conflict(_))
     ));
     assert!(matches!(
         store
-            .record_acceptance(&s.org, &id, &acceptance("next year"), &actor())
+            .record_acceptance(
+                &s.org,
+                &id,
+                &matching(store, &s.org, &id, "next year").await,
+                &actor()
+            )
             .await,
         Err(StoreError::Conflict(_))
     ));
@@ -584,11 +615,21 @@ async fn acceptances_hold_through_their_expiry_date() {
         .await
         .unwrap();
     store
-        .record_acceptance(&s.org, &id, &acceptance("2030-06-30"), &actor())
+        .record_acceptance(
+            &s.org,
+            &id,
+            &matching(store, &s.org, &id, "2030-06-30").await,
+            &actor(),
+        )
         .await
         .unwrap();
     store
-        .record_acceptance(&s.org, &later, &acceptance("2030-12-31"), &actor())
+        .record_acceptance(
+            &s.org,
+            &later,
+            &matching(store, &s.org, &later, "2030-12-31").await,
+            &actor(),
+        )
         .await
         .unwrap();
     let counts = store.risk_counts(&s.org, "2030-07-31").await.unwrap();
@@ -992,4 +1033,25 @@ fn change(id: &str, above: bool, reason: Option<&str>, level: &str) -> Threshold
         reason: reason.map(str::to_string),
         level: level.to_string(),
     }
+}
+
+#[tokio::test]
+async fn an_acceptance_judged_on_a_stale_score_is_refused() {
+    let s = setup().await;
+    let store = &s.db.store;
+    let id = store
+        .create_risk(&s.org, &risk(&s.big, "Legacy OS", 4, 4), &actor())
+        .await
+        .unwrap();
+    // Judged when the risk scored 12; it scores 16 now.
+    let stale = NewAcceptance {
+        residual_score: 12,
+        ..matching(store, &s.org, &id, "2030-06-30").await
+    };
+    assert!(matches!(
+        store.record_acceptance(&s.org, &id, &stale, &actor()).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(store.get_risk(&s.org, &id).await.unwrap().status, "open");
+    assert!(store.acceptances(&s.org, false).await.unwrap().is_empty());
 }

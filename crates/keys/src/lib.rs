@@ -1,0 +1,170 @@
+//! Envelope encryption under keys the customer holds.
+//!
+//! Key hierarchy: the key manager's master key protects key-encryption keys
+//! (KEKs) that never leave it; each protected object gets a fresh 256-bit
+//! data-encryption key (DEK), used once for AES-256-GCM and kept only
+//! wrapped by a KEK. Mamori sees a plaintext DEK briefly, in memory that is
+//! zeroed when dropped.
+//!
+//! Invariant: no custom cryptographic primitives (RustCrypto `aes-gcm`,
+//! `aes-kw`, `argon2`); no plaintext DEK in logs, `Debug` output or on disk.
+//! The format is documented in `envelope.rs` and `docs/security/keys.md`.
+
+pub mod envelope;
+pub mod local;
+
+use aes_gcm::aead::{Aead, KeyInit, Payload};
+use aes_gcm::{Aes256Gcm, Nonce};
+use rand::RngCore;
+use thiserror::Error;
+use zeroize::Zeroizing;
+
+pub use envelope::{Binding, Header, HeaderError, KekRef};
+
+/// A 256-bit data-encryption key, zeroed when dropped.
+pub type Dek = Zeroizing<[u8; 32]>;
+
+/// A fresh DEK and the same key wrapped by the current KEK.
+pub struct DataKey {
+    pub plaintext: Dek,
+    pub wrapped: Vec<u8>,
+    pub kek: KekRef,
+}
+
+impl std::fmt::Debug for DataKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DataKey")
+            .field("plaintext", &"<redacted>")
+            .field("wrapped_len", &self.wrapped.len())
+            .field("kek", &self.kek)
+            .finish()
+    }
+}
+
+#[derive(Debug, Error)]
+pub enum KeyError {
+    #[error(transparent)]
+    Header(#[from] HeaderError),
+    /// The payload, its binding or its nonce was changed, or the object was
+    /// moved to another record: nothing is returned.
+    #[error("the protected data failed authentication (changed, or moved to another record)")]
+    Authentication,
+    /// The key manager refused or could not unwrap the DEK: wrong or
+    /// changed wrapped key, a KEK version that no longer exists (shredded),
+    /// or a revoked KEK.
+    #[error("the key manager could not unwrap the data key: {0}")]
+    Unwrap(String),
+    /// The key manager cannot be reached or answered with an error; nothing
+    /// was written.
+    #[error("the key manager is unavailable: {0}")]
+    Unavailable(String),
+    #[error("key configuration: {0}")]
+    Config(String),
+}
+
+/// A customer's key manager. Implementations hold the KEK (or a handle to
+/// it) and never hand it out. Calls may block (network, HSM); async callers
+/// run them on a blocking thread.
+pub trait KeyProvider: Send + Sync {
+    /// A short name for messages (`local`, `pkcs11`, `openbao`, `aws-kms`).
+    fn name(&self) -> &str;
+
+    /// A new DEK for an object, wrapped by the current KEK version.
+    fn generate_data_key(&self, binding: &Binding<'_>) -> Result<DataKey, KeyError>;
+
+    /// The DEK of an object, from its wrapped form.
+    fn unwrap_data_key(
+        &self,
+        kek: &KekRef,
+        wrapped: &[u8],
+        binding: &Binding<'_>,
+    ) -> Result<Dek, KeyError>;
+
+    /// The DEK wrapped again under the current KEK version (rotation):
+    /// unchanged when it is under that version already. Key managers with a
+    /// rewrap operation do it without showing Mamori the DEK.
+    fn rewrap_data_key(
+        &self,
+        kek: &KekRef,
+        wrapped: &[u8],
+        binding: &Binding<'_>,
+    ) -> Result<(KekRef, Vec<u8>), KeyError>;
+}
+
+/// Encrypts `plaintext` for the record `binding` names: a fresh DEK from the
+/// provider, a random 96-bit nonce, AES-256-GCM with the envelope's
+/// associated data. Returns the whole envelope.
+pub fn seal(
+    provider: &dyn KeyProvider,
+    binding: &Binding<'_>,
+    plaintext: &[u8],
+) -> Result<Vec<u8>, KeyError> {
+    let key = provider.generate_data_key(binding)?;
+    let mut nonce = [0u8; envelope::NONCE_LEN];
+    rand::rngs::OsRng.fill_bytes(&mut nonce);
+    let header = Header {
+        kek: key.kek.clone(),
+        wrapped_dek: key.wrapped.clone(),
+        nonce,
+    };
+    let mut out = header.encode()?;
+    let cipher = Aes256Gcm::new_from_slice(key.plaintext.as_slice())
+        .map_err(|_| KeyError::Config("data key of the wrong length".into()))?;
+    let aad = envelope::associated_data(&nonce, binding);
+    let sealed = cipher
+        .encrypt(
+            Nonce::from_slice(&nonce),
+            Payload {
+                msg: plaintext,
+                aad: &aad,
+            },
+        )
+        .map_err(|_| KeyError::Config("encryption failed".into()))?;
+    out.extend_from_slice(&sealed);
+    Ok(out)
+}
+
+/// Decrypts an envelope of the record `binding` names.
+pub fn open(
+    provider: &dyn KeyProvider,
+    binding: &Binding<'_>,
+    envelope: &[u8],
+) -> Result<Vec<u8>, KeyError> {
+    let (header, sealed) = Header::parse(envelope)?;
+    let dek = provider.unwrap_data_key(&header.kek, &header.wrapped_dek, binding)?;
+    let cipher = Aes256Gcm::new_from_slice(dek.as_slice())
+        .map_err(|_| KeyError::Config("data key of the wrong length".into()))?;
+    let aad = envelope::associated_data(&header.nonce, binding);
+    cipher
+        .decrypt(
+            Nonce::from_slice(&header.nonce),
+            Payload {
+                msg: sealed,
+                aad: &aad,
+            },
+        )
+        .map_err(|_| KeyError::Authentication)
+}
+
+/// Rewraps an envelope's DEK under the provider's current KEK version; the
+/// payload is not touched (rotation). Returns the new envelope, or `None`
+/// when it is already under the current version.
+pub fn rewrap(
+    provider: &dyn KeyProvider,
+    binding: &Binding<'_>,
+    envelope: &[u8],
+) -> Result<Option<Vec<u8>>, KeyError> {
+    let (header, sealed) = Header::parse(envelope)?;
+    let (kek, wrapped) = provider.rewrap_data_key(&header.kek, &header.wrapped_dek, binding)?;
+    if kek == header.kek && wrapped == header.wrapped_dek {
+        return Ok(None);
+    }
+    let mut out = Header {
+        kek,
+        wrapped_dek: wrapped,
+        nonce: header.nonce,
+    }
+    .encode()?;
+    out.extend_from_slice(sealed);
+    Ok(Some(out))
+}

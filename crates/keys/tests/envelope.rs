@@ -1,0 +1,202 @@
+//! Envelopes with the local key provider: round trip, tampering, moved
+//! ciphertexts, wrong keys, rotation and shredding.
+
+use mamori_keys::envelope::{Header, HeaderError};
+use mamori_keys::local::LocalKeyProvider;
+use mamori_keys::{open, rewrap, seal, Binding, KeyError};
+use proptest::prelude::*;
+
+const PASSPHRASE: &[u8] = b"correct horse battery staple";
+const DOC: &[u8] = b"SOC 2 Type II report, Cedar Imaging Cloud, period 2025-01-01 to 2025-12-31";
+
+fn binding(id: &str) -> Binding<'_> {
+    Binding {
+        tenant: "org-1",
+        kind: "evidence",
+        object_id: id,
+    }
+}
+
+fn provider(dir: &tempfile::TempDir) -> LocalKeyProvider {
+    LocalKeyProvider::create(&dir.path().join("keys.json"), PASSPHRASE).expect("key file")
+}
+
+#[test]
+fn round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = provider(&dir);
+    let sealed = seal(&p, &binding("e1"), DOC).unwrap();
+    assert!(
+        !sealed.windows(DOC.len()).any(|w| w == DOC),
+        "no plaintext in the envelope"
+    );
+    assert_eq!(open(&p, &binding("e1"), &sealed).unwrap(), DOC);
+    // Two seals of the same document differ (fresh DEK and nonce).
+    assert_ne!(seal(&p, &binding("e1"), DOC).unwrap(), sealed);
+    // An empty document works too.
+    let empty = seal(&p, &binding("e2"), b"").unwrap();
+    assert_eq!(open(&p, &binding("e2"), &empty).unwrap(), b"");
+}
+
+#[test]
+fn every_changed_byte_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = provider(&dir);
+    let sealed = seal(&p, &binding("e1"), DOC).unwrap();
+    for i in 0..sealed.len() {
+        let mut bad = sealed.clone();
+        bad[i] ^= 0x01;
+        assert!(
+            open(&p, &binding("e1"), &bad).is_err(),
+            "a change at byte {i} of {} went unnoticed",
+            sealed.len()
+        );
+    }
+}
+
+#[test]
+fn a_ciphertext_moved_to_another_record_does_not_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = provider(&dir);
+    let sealed = seal(&p, &binding("e1"), DOC).unwrap();
+    for other in [
+        Binding {
+            tenant: "org-2",
+            kind: "evidence",
+            object_id: "e1",
+        },
+        Binding {
+            tenant: "org-1",
+            kind: "contract",
+            object_id: "e1",
+        },
+        Binding {
+            tenant: "org-1",
+            kind: "evidence",
+            object_id: "e2",
+        },
+        // Length prefixes keep "ab"+"c" apart from "a"+"bc".
+        Binding {
+            tenant: "org-1e",
+            kind: "vidence",
+            object_id: "e1",
+        },
+    ] {
+        assert!(matches!(
+            open(&p, &other, &sealed),
+            Err(KeyError::Authentication)
+        ));
+    }
+}
+
+#[test]
+fn another_key_file_cannot_open_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = provider(&dir);
+    let other_dir = tempfile::tempdir().unwrap();
+    let other = provider(&other_dir);
+    let sealed = seal(&p, &binding("e1"), DOC).unwrap();
+    assert!(matches!(
+        open(&other, &binding("e1"), &sealed),
+        Err(KeyError::Unwrap(_))
+    ));
+}
+
+#[test]
+fn the_key_file_needs_its_passphrase_and_holds_no_key_in_clear() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("keys.json");
+    let p = LocalKeyProvider::create(&path, PASSPHRASE).unwrap();
+    let sealed = seal(&p, &binding("e1"), DOC).unwrap();
+    assert!(matches!(
+        LocalKeyProvider::open(&path, b"wrong passphrase, long enough"),
+        Err(KeyError::Config(_))
+    ));
+    let reopened = LocalKeyProvider::open(&path, PASSPHRASE).unwrap();
+    assert_eq!(open(&reopened, &binding("e1"), &sealed).unwrap(), DOC);
+    assert!(
+        LocalKeyProvider::create(&path, PASSPHRASE).is_err(),
+        "never overwritten"
+    );
+    assert!(
+        !format!("{reopened:?}").contains("0x"),
+        "Debug shows no key bytes"
+    );
+}
+
+#[test]
+fn rotation_rewraps_without_touching_the_payload() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = provider(&dir);
+    let old = seal(&p, &binding("e1"), DOC).unwrap();
+    let v2 = p.rotate().unwrap();
+    assert_eq!(v2.version, 2);
+    let new = seal(&p, &binding("e2"), DOC).unwrap();
+    assert_eq!(Header::parse(&new).unwrap().0.kek.version, 2);
+    // Old and new both read.
+    assert_eq!(open(&p, &binding("e1"), &old).unwrap(), DOC);
+    assert_eq!(open(&p, &binding("e2"), &new).unwrap(), DOC);
+    // Rewrap moves the old one to version 2; the payload bytes are the same.
+    let rewrapped = rewrap(&p, &binding("e1"), &old)
+        .unwrap()
+        .expect("rewrapped");
+    let (h_old, body_old) = Header::parse(&old).unwrap();
+    let (h_new, body_new) = Header::parse(&rewrapped).unwrap();
+    assert_eq!(h_new.kek.version, 2);
+    assert_eq!(h_old.nonce, h_new.nonce);
+    assert_eq!(body_old, body_new);
+    assert_eq!(open(&p, &binding("e1"), &rewrapped).unwrap(), DOC);
+    // Idempotent: rewrapping again changes nothing.
+    assert!(rewrap(&p, &binding("e1"), &rewrapped).unwrap().is_none());
+}
+
+#[test]
+fn a_destroyed_kek_version_shreds_what_it_wrapped() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("keys.json");
+    let mut p = LocalKeyProvider::create(&path, PASSPHRASE).unwrap();
+    let shredded = seal(&p, &binding("e1"), DOC).unwrap();
+    p.rotate().unwrap();
+    let kept = seal(&p, &binding("e2"), DOC).unwrap();
+    p.destroy(1).unwrap();
+    assert!(matches!(
+        open(&p, &binding("e1"), &shredded),
+        Err(KeyError::Unwrap(_))
+    ));
+    assert_eq!(open(&p, &binding("e2"), &kept).unwrap(), DOC);
+    // Also after reopening the file: version 1 is gone from it.
+    let reopened = LocalKeyProvider::open(&path, PASSPHRASE).unwrap();
+    assert_eq!(reopened.versions(), vec![2]);
+    assert!(open(&reopened, &binding("e1"), &shredded).is_err());
+    // A new version never reuses a destroyed number.
+    p.rotate().unwrap();
+    assert_eq!(p.versions(), vec![2, 3]);
+}
+
+#[test]
+fn truncated_envelopes_are_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = provider(&dir);
+    let sealed = seal(&p, &binding("e1"), DOC).unwrap();
+    assert!(matches!(
+        Header::parse(b"PK\x03\x04"),
+        Err(HeaderError::Magic)
+    ));
+    for len in 0..sealed.len().min(80) {
+        assert!(open(&p, &binding("e1"), &sealed[..len]).is_err());
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+    /// The header parser never panics and whatever it accepts, it writes
+    /// back the same.
+    #[test]
+    fn header_parser_is_total(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
+        if let Ok((header, rest)) = Header::parse(&bytes) {
+            let mut again = header.encode().unwrap();
+            again.extend_from_slice(rest);
+            prop_assert_eq!(again, bytes);
+        }
+    }
+}

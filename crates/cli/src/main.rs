@@ -171,13 +171,18 @@ async fn serve(cli: &Cli, args: &cli::ServeArgs) -> Result<()> {
     // Evidence files live beside the embedded database (also with PostgreSQL:
     // the data directory holds the files, the database their records).
     let evidence_dir = cli.data_dir.join("evidence");
-    let blobs: std::sync::Arc<dyn mamori_store::blob::BlobStore> = std::sync::Arc::new(
+    let files: std::sync::Arc<dyn mamori_store::blob::BlobStore> = std::sync::Arc::new(
         mamori_store::blob::FsBlobStore::open(&evidence_dir).with_context(|| {
             format!(
                 "cannot open the evidence store in {}",
                 evidence_dir.display()
             )
         })?,
+    );
+    // Evidence is encrypted under the customer's key before it is written.
+    let provider = open_local_keys(&cli.data_dir)?;
+    let blobs: std::sync::Arc<dyn mamori_store::blob::BlobStore> = std::sync::Arc::new(
+        mamori_store::blob::SealedBlobStore::new(files, std::sync::Arc::new(provider), &org_id),
     );
     let swept = mamori_app::assessments::sweep_orphan_blobs(&store, &blobs)
         .await
@@ -889,5 +894,68 @@ fn write_output(output: Option<&Path>, bytes: &[u8], default_name: &str) -> Resu
             .write_all(bytes)
             .context("writing standard output")?,
     }
+    Ok(())
+}
+
+/// The local key file of the data directory (created on first start). The
+/// passphrase comes from `MAMORI_KEY_PASSPHRASE`, else from
+/// `keys/passphrase`, which a first start without it generates: convenient
+/// for a demo, but a passphrase beside the data protects nothing, so
+/// production sets the variable (or uses a key manager).
+fn open_local_keys(data_dir: &std::path::Path) -> Result<mamori_keys::local::LocalKeyProvider> {
+    use mamori_keys::local::LocalKeyProvider;
+    let keys_dir = data_dir.join("keys");
+    std::fs::create_dir_all(&keys_dir)
+        .with_context(|| format!("cannot create {}", keys_dir.display()))?;
+    let key_file = keys_dir.join("local.json");
+    let passphrase_file = keys_dir.join("passphrase");
+    let passphrase: zeroize::Zeroizing<String> = match std::env::var("MAMORI_KEY_PASSPHRASE") {
+        Ok(p) if !p.is_empty() => zeroize::Zeroizing::new(p),
+        _ if passphrase_file.exists() => zeroize::Zeroizing::new(
+            std::fs::read_to_string(&passphrase_file)
+                .with_context(|| format!("cannot read {}", passphrase_file.display()))?
+                .trim()
+                .to_string(),
+        ),
+        _ if !key_file.exists() => {
+            let mut bytes = [0u8; 32];
+            rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut bytes);
+            let generated = zeroize::Zeroizing::new(base64::Engine::encode(
+                &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+                bytes,
+            ));
+            write_private(&passphrase_file, generated.as_bytes())?;
+            tracing::warn!(
+                file = %passphrase_file.display(),
+                "generated a key passphrase beside the data (development only): set MAMORI_KEY_PASSPHRASE in production"
+            );
+            generated
+        }
+        _ => anyhow::bail!(
+            "the key file {} needs its passphrase: set MAMORI_KEY_PASSPHRASE",
+            key_file.display()
+        ),
+    };
+    let provider = if key_file.exists() {
+        LocalKeyProvider::open(&key_file, passphrase.as_bytes())
+    } else {
+        LocalKeyProvider::create(&key_file, passphrase.as_bytes())
+    }
+    .with_context(|| format!("cannot open the key file {}", key_file.display()))?;
+    Ok(provider)
+}
+
+/// Writes a file only its owner can read.
+fn write_private(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    file.write_all(bytes)
+        .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())
 }

@@ -773,6 +773,29 @@ fn radio(question: &str, value: &str) -> String {
     format!("input[name=\"q:{question}\"][value=\"{value}\"]")
 }
 
+/// Every file under `dir` whose bytes contain `needle`.
+fn files_containing(dir: &Path, needle: &[u8]) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(d) = pending.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                pending.push(path);
+            } else if std::fs::read(&path)
+                .map(|b| b.windows(needle.len()).any(|w| w == needle))
+                .unwrap_or(false)
+            {
+                found.push(path);
+            }
+        }
+    }
+    found
+}
+
 /// A small file that is a PDF as far as anyone sniffing its bytes can tell.
 fn tiny_pdf() -> Vec<u8> {
     let body = "%PDF-1.4\n\
@@ -995,6 +1018,15 @@ fn browser_assessment_from_link_to_completion() {
     });
     println!("portal progress after the upload: {progress}");
     contact.screenshot(screenshots.as_deref(), "portal.png");
+    // Stored encrypted under the installation's key: no file of the data
+    // directory (database, evidence, keys) holds the document's text.
+    let marker = b"/Type /Catalog /Pages 2 0 R";
+    assert!(tiny_pdf().windows(marker.len()).any(|w| w == marker));
+    let leaks = files_containing(&data_dir, marker);
+    assert!(
+        leaks.is_empty(),
+        "plaintext of the uploaded PDF in {leaks:?}"
+    );
 
     contact.click("#submit-assessment");
     let title = contact.wait_text("#portal-message-title", "\"Submitted\"", |t| {

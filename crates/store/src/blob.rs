@@ -14,6 +14,15 @@ pub enum BlobError {
     NotFound { key: String },
     #[error("blob key '{0}' is not valid")]
     BadKey(String),
+    /// The file could not be encrypted or decrypted under the customer's
+    /// key: the key manager is unavailable, the key was revoked or
+    /// destroyed, or the file was changed.
+    #[error("blob '{key}': {source}")]
+    Key {
+        key: String,
+        #[source]
+        source: mamori_keys::KeyError,
+    },
     #[error("file storage error on '{key}': {source}")]
     Io {
         key: String,
@@ -110,6 +119,73 @@ impl BlobStore for FsBlobStore {
             .filter_map(|e| e.file_name().into_string().ok())
             .filter(|name| !name.starts_with('.'))
             .collect())
+    }
+}
+
+/// Encrypts every blob under the customer's key before it reaches the
+/// store below (`mamori_keys::seal`), bound to the tenant and the blob's
+/// key, so a file copied to another name or installation does not open.
+/// Files written before encryption was enabled are read as they are and
+/// reported in the log; they are sealed when written again.
+pub struct SealedBlobStore {
+    inner: std::sync::Arc<dyn BlobStore>,
+    provider: std::sync::Arc<dyn mamori_keys::KeyProvider>,
+    tenant: String,
+}
+
+impl SealedBlobStore {
+    pub fn new(
+        inner: std::sync::Arc<dyn BlobStore>,
+        provider: std::sync::Arc<dyn mamori_keys::KeyProvider>,
+        tenant: &str,
+    ) -> Self {
+        Self {
+            inner,
+            provider,
+            tenant: tenant.to_string(),
+        }
+    }
+
+    fn binding<'a>(&'a self, key: &'a str) -> mamori_keys::Binding<'a> {
+        mamori_keys::Binding {
+            tenant: &self.tenant,
+            kind: "blob",
+            object_id: key,
+        }
+    }
+}
+
+impl BlobStore for SealedBlobStore {
+    fn put(&self, key: &str, bytes: &[u8]) -> Result<(), BlobError> {
+        let sealed = mamori_keys::seal(self.provider.as_ref(), &self.binding(key), bytes).map_err(
+            |source| BlobError::Key {
+                key: key.to_string(),
+                source,
+            },
+        )?;
+        self.inner.put(key, &sealed)
+    }
+
+    fn get(&self, key: &str) -> Result<Vec<u8>, BlobError> {
+        let stored = self.inner.get(key)?;
+        if !stored.starts_with(mamori_keys::envelope::MAGIC) {
+            tracing::warn!(key, "evidence file stored before encryption was enabled");
+            return Ok(stored);
+        }
+        mamori_keys::open(self.provider.as_ref(), &self.binding(key), &stored).map_err(|source| {
+            BlobError::Key {
+                key: key.to_string(),
+                source,
+            }
+        })
+    }
+
+    fn delete(&self, key: &str) -> Result<(), BlobError> {
+        self.inner.delete(key)
+    }
+
+    fn keys(&self) -> Result<Vec<String>, BlobError> {
+        self.inner.keys()
     }
 }
 

@@ -68,6 +68,11 @@ pub enum Command {
         #[command(subcommand)]
         command: RiskPolicyCommand,
     },
+    /// Customer-held keys of the evidence files: status, rotation, rewrap, verification.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
     /// Import and list control frameworks (NIST CSF, SP 800-53, …) and mappings.
     Frameworks {
         #[command(subcommand)]
@@ -197,6 +202,19 @@ pub enum RiskPolicyCommand {
     Check { file: PathBuf },
     /// Apply a risk policy file and re-evaluate every risk's threshold.
     Apply { file: PathBuf },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum KeysCommand {
+    /// Key manager, KEK id and versions, and how many files each version protects.
+    Status,
+    /// Create a new KEK version, then rewrap every file's data key under it.
+    Rotate,
+    /// Rewrap the data keys not yet under the current KEK version (resumable;
+    /// also seals files stored before encryption was enabled).
+    Rewrap,
+    /// Decrypt-check every evidence file; exit 2 if any fails.
+    Verify,
 }
 
 #[derive(Subcommand, Debug)]

@@ -128,6 +128,7 @@ async fn run(cli: Cli) -> Result<()> {
         },
         Command::Policy { command } => policy(&cli, command).await,
         Command::RiskPolicy { command } => risk_policy(&cli, command).await,
+        Command::Keys { command } => keys(&cli, command).await,
         Command::Frameworks { command } => frameworks(&cli, command).await,
         Command::Questionnaires { command } => questionnaires(&cli, command).await,
         Command::Bench { command } => bench::run(command).await,
@@ -958,4 +959,128 @@ fn write_private(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
     file.write_all(bytes)
         .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())
+}
+
+/// `mamori keys …` on the data directory's evidence files and key file.
+async fn keys(cli: &Cli, command: &cli::KeysCommand) -> Result<()> {
+    use mamori_keys::envelope::{Header, MAGIC};
+    use mamori_keys::{Binding, KeyProvider};
+    use mamori_store::blob::{BlobStore, FsBlobStore};
+    let (_store, org_id) = start(cli).await?;
+    let mut provider = open_local_keys(&cli.data_dir)?;
+    let evidence_dir = cli.data_dir.join("evidence");
+    let files = FsBlobStore::open(&evidence_dir)
+        .with_context(|| format!("cannot open {}", evidence_dir.display()))?;
+    let keys = files.keys()?;
+    fn blob_binding<'a>(org: &'a str, key: &'a str) -> Binding<'a> {
+        Binding {
+            tenant: org,
+            kind: "blob",
+            object_id: key,
+        }
+    }
+    match command {
+        cli::KeysCommand::Status => {
+            let current = provider.current()?;
+            let mut per_version: std::collections::BTreeMap<String, usize> = Default::default();
+            let (mut clear, mut unreadable) = (0usize, 0usize);
+            for key in &keys {
+                let raw = files.get(key)?;
+                if !raw.starts_with(MAGIC) {
+                    clear += 1;
+                    continue;
+                }
+                match Header::parse(&raw) {
+                    Ok((h, _)) => {
+                        *per_version
+                            .entry(format!("{} v{}", h.kek.id, h.kek.version))
+                            .or_default() += 1
+                    }
+                    Err(_) => unreadable += 1,
+                }
+            }
+            println!(
+                "key manager: {} ({})",
+                provider.name(),
+                cli.data_dir.join("keys/local.json").display()
+            );
+            println!(
+                "KEK: {} version {} (versions held: {:?})",
+                current.id,
+                current.version,
+                provider.versions()
+            );
+            println!("evidence files: {}", keys.len());
+            for (version, n) in &per_version {
+                println!("  {version}: {n}");
+            }
+            if clear > 0 {
+                println!("  not yet encrypted: {clear} (run `mamori keys rewrap`)");
+            }
+            if unreadable > 0 {
+                println!("  unreadable header: {unreadable}");
+            }
+            Ok(())
+        }
+        cli::KeysCommand::Rotate | cli::KeysCommand::Rewrap => {
+            if matches!(command, cli::KeysCommand::Rotate) {
+                let v = provider.rotate()?;
+                println!("new KEK version: {} v{}", v.id, v.version);
+            }
+            let bar = progress_bar(keys.len() as u64);
+            let (mut moved, mut sealed, mut current) = (0usize, 0usize, 0usize);
+            for key in &keys {
+                let raw = files.get(key)?;
+                if raw.starts_with(MAGIC) {
+                    match mamori_keys::rewrap(&provider, &blob_binding(&org_id, key), &raw)
+                        .with_context(|| format!("evidence file {key}"))?
+                    {
+                        // Written through a temporary name and renamed:
+                        // an interruption leaves the old or the new file.
+                        Some(new) => {
+                            files.put(key, &new)?;
+                            moved += 1;
+                        }
+                        None => current += 1,
+                    }
+                } else {
+                    let new = mamori_keys::seal(&provider, &blob_binding(&org_id, key), &raw)
+                        .with_context(|| format!("evidence file {key}"))?;
+                    files.put(key, &new)?;
+                    sealed += 1;
+                }
+                bar.inc(1);
+            }
+            bar.finish_and_clear();
+            println!(
+                "rewrapped {moved} file(s), sealed {sealed} unencrypted file(s), {current} already under the current version"
+            );
+            Ok(())
+        }
+        cli::KeysCommand::Verify => {
+            let bar = progress_bar(keys.len() as u64);
+            let mut failed = Vec::new();
+            for key in &keys {
+                let raw = files.get(key)?;
+                if !raw.starts_with(MAGIC) {
+                    failed.push(format!("{key}: not encrypted"));
+                } else if let Err(e) =
+                    mamori_keys::open(&provider, &blob_binding(&org_id, key), &raw)
+                {
+                    failed.push(format!("{key}: {e}"));
+                }
+                bar.inc(1);
+            }
+            bar.finish_and_clear();
+            println!("{} file(s) checked, {} failed", keys.len(), failed.len());
+            for f in &failed {
+                println!("  {f}");
+            }
+            if failed.is_empty() {
+                Ok(())
+            } else {
+                anyhow::bail!("{} evidence file(s) do not decrypt", failed.len())
+            }
+        }
+    }
 }

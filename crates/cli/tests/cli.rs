@@ -1786,3 +1786,67 @@ show_if = { question = "access.sso", any = ["yes"] }
         assert_eq!(rows[0][2], "vsaq", "{}", out.stdout);
     }
 }
+
+#[test]
+fn keys_seal_rotate_rewrap_and_verify_the_evidence_files() {
+    let db = TestDb::new("keys_seal_rotate_rewrap_and_verify_the_evidence_files");
+    // The first command starts Mamori (organisation, key file).
+    db.mamori(["keys", "status"]).success();
+    let data = match db.backend {
+        Backend::Sqlite => db.data_dir(),
+        Backend::Postgres { .. } => db.dir.path().join("mamori-data"),
+    };
+    assert!(
+        data.join("keys/local.json").is_file(),
+        "a key file in the data directory"
+    );
+    // A file stored before encryption was enabled.
+    let evidence = data.join("evidence");
+    fs::create_dir_all(&evidence).unwrap();
+    let secret = b"%PDF-1.4 legacy penetration test report";
+    fs::write(evidence.join("legacy-1"), secret).unwrap();
+    let status = db.mamori(["keys", "status"]).success();
+    assert!(
+        status.stdout.contains("not yet encrypted: 1"),
+        "{}",
+        status.stdout
+    );
+    // Verification refuses unencrypted files.
+    assert_eq!(db.mamori(["keys", "verify"]).code, Some(2));
+
+    let out = db.mamori(["keys", "rewrap"]).success();
+    assert!(out.stdout.contains("sealed 1"), "{}", out.stdout);
+    let stored = fs::read(evidence.join("legacy-1")).unwrap();
+    assert!(
+        !stored.windows(20).any(|w| w == &secret[..20]),
+        "no plaintext left"
+    );
+    assert!(db
+        .mamori(["keys", "verify"])
+        .success()
+        .stdout
+        .contains("1 file(s) checked, 0 failed"));
+
+    let out = db.mamori(["keys", "rotate"]).success();
+    assert!(out.stdout.contains("v2"), "{}", out.stdout);
+    assert!(out.stdout.contains("rewrapped 1"), "{}", out.stdout);
+    let status = db.mamori(["keys", "status"]).success();
+    assert!(status.stdout.contains("v2: 1"), "{}", status.stdout);
+    // Idempotent: nothing left to rewrap.
+    let again = db.mamori(["keys", "rewrap"]).success();
+    assert!(again.stdout.contains("rewrapped 0"), "{}", again.stdout);
+    db.mamori(["keys", "verify"]).success();
+
+    // A changed byte is caught.
+    let mut bad = fs::read(evidence.join("legacy-1")).unwrap();
+    let last = bad.len() - 1;
+    bad[last] ^= 1;
+    fs::write(evidence.join("legacy-1"), bad).unwrap();
+    let out = db.mamori(["keys", "verify"]);
+    assert_eq!(out.code, Some(2));
+    assert!(
+        out.stdout.contains("failed authentication"),
+        "{}",
+        out.stdout
+    );
+}

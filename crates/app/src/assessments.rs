@@ -652,15 +652,27 @@ pub async fn add_finding(
     detail: &str,
     severity: &str,
     csf: &str,
+    cvss: &str,
     actor: &Actor,
 ) -> Result<String, AppError> {
     let title = title.trim();
+    // A CVSS vector, when given, is the objective severity: it sets the
+    // finding's severity and, through it, remediation deadlines.
+    let cvss = cvss.trim();
+    let rating = if cvss.is_empty() {
+        None
+    } else {
+        Some(mamori_domain::risk::rate_cvss(cvss).map_err(|e| AppError::Template(e.to_string()))?)
+    };
     if title.is_empty() || title.len() > 500 {
         return Err(AppError::Template(
             "a finding needs a title (up to 500 characters)".into(),
         ));
     }
-    let severity = Severity::parse(severity).map_err(|e| AppError::Template(e.to_string()))?;
+    let severity = match rating.as_ref().and_then(|r| r.severity) {
+        Some(from_cvss) => from_cvss,
+        None => Severity::parse(severity).map_err(|e| AppError::Template(e.to_string()))?,
+    };
     let mut ids = Vec::new();
     for c in csf
         .split([',', ' '])
@@ -674,7 +686,7 @@ pub async fn add_finding(
         }
         ids.push(c.to_string());
     }
-    Ok(store
+    let id = store
         .add_manual_finding(
             org_id,
             assessment_id,
@@ -689,7 +701,13 @@ pub async fn add_finding(
             "added by reviewer",
             actor,
         )
-        .await?)
+        .await?;
+    if let Some(r) = rating {
+        store
+            .set_finding_cvss(org_id, &id, &r.vector, actor)
+            .await?;
+    }
+    Ok(id)
 }
 
 /// Completes the review: re-scores, records the result on the vendor and

@@ -956,3 +956,70 @@ async fn an_accepted_risk_can_be_edited_and_stays_accepted() {
         Err(AppError::RiskRejected(_))
     ));
 }
+
+#[tokio::test]
+async fn a_reviewer_rates_a_finding_by_its_cvss_vector() {
+    let s = setup().await;
+    let existing = s.findings(&["low"]).await;
+    let store = s.store();
+    let assessment = store
+        .findings_by_ids(&s.org, &existing)
+        .await
+        .unwrap()
+        .remove(0)
+        .assessment_id
+        .expect("an assessment finding");
+    // The vector outranks the severity chosen in the form.
+    let id = mamori_app::assessments::add_finding(
+        store,
+        &s.org,
+        &assessment,
+        "Remote code execution in the PACS gateway",
+        "",
+        "low",
+        "",
+        CRITICAL_VECTOR,
+        &actor(),
+    )
+    .await
+    .unwrap();
+    let f = store
+        .findings_by_ids(&s.org, &[id])
+        .await
+        .unwrap()
+        .remove(0);
+    assert_eq!(f.severity, "critical");
+    assert_eq!(f.cvss_vector.as_deref(), Some(CRITICAL_VECTOR));
+    assert_eq!(finding_severity(&f), Some(Severity::Critical));
+    // A partial or malformed vector is refused, and nothing is added.
+    let before = store
+        .findings_for_assessment(&assessment)
+        .await
+        .unwrap()
+        .len();
+    for bad in ["CVSS:3.1/AV:N", "not a vector"] {
+        assert!(matches!(
+            mamori_app::assessments::add_finding(
+                store,
+                &s.org,
+                &assessment,
+                "x",
+                "",
+                "low",
+                "",
+                bad,
+                &actor()
+            )
+            .await,
+            Err(AppError::Template(_))
+        ));
+    }
+    assert_eq!(
+        store
+            .findings_for_assessment(&assessment)
+            .await
+            .unwrap()
+            .len(),
+        before
+    );
+}

@@ -1109,6 +1109,35 @@ impl Store {
         Ok(id)
     }
 
+    /// Records the CVSS vector a finding is rated by (already validated by
+    /// the caller), with an audit record.
+    pub async fn set_finding_cvss(
+        &self,
+        org_id: &str,
+        finding_id: &str,
+        vector: &str,
+        actor: &Actor,
+    ) -> Result<(), StoreError> {
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let done = sqlx::query("UPDATE findings SET cvss_vector = $1 WHERE id = $2 AND org_id = $3")
+                .bind(vector).bind(finding_id).bind(org_id).execute(&mut *tx).await?;
+            if done.rows_affected() != 1 {
+                return Err(StoreError::NotFound("finding"));
+            }
+            insert_audit(&mut *tx, org_id, actor, NewAudit {
+                action: "finding.cvss",
+                entity_kind: "finding",
+                entity_id: Some(finding_id),
+                summary: format!("rated finding by CVSS vector {vector}"),
+                before: None,
+                after: Some(serde_json::json!({"cvss_vector": vector})),
+            }).await?;
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
     pub async fn decide_finding(
         &self,
         org_id: &str,

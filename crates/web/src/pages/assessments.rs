@@ -660,6 +660,9 @@ pub struct FindingForm {
     pub severity: String,
     #[serde(default)]
     pub csf: String,
+    /// Optional CVSS v3.x or v4.0 vector; it sets the severity.
+    #[serde(default)]
+    pub cvss: String,
 }
 
 pub async fn add_finding(
@@ -677,6 +680,7 @@ pub async fn add_finding(
         &form.detail,
         &form.severity,
         &form.csf,
+        &form.cvss,
         &user.actor(),
     )
     .await

@@ -9,7 +9,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use mamori_domain::contract::{ClauseCatalog, ClauseState};
 use mamori_domain::questionnaire::Severity;
 use mamori_domain::risk::{
-    rate_cvss, AcceptanceRequest, RiskPolicy, RiskStatus, ThresholdFacts, Treatment,
+    rate_cvss, AcceptanceRequest, Refusal, RiskPolicy, RiskStatus, ThresholdFacts, Treatment,
 };
 use mamori_domain::{RiskCategory, Role, Tier};
 use mamori_store::{
@@ -656,7 +656,14 @@ pub async fn accept_risk(
             expires_on,
             today,
         })
-        .map_err(|r| AppError::Refused(r.to_string()))?;
+        .map_err(|r| match r {
+            // Who may decide is a refusal (403); what the decision lacks is a
+            // problem with the form (422).
+            Refusal::AboveThreshold { .. } | Refusal::RoleNotAllowed { .. } => {
+                AppError::Refused(r.to_string())
+            }
+            other => AppError::RiskRejected(vec![other.to_string()]),
+        })?;
     Ok(store
         .record_acceptance(
             org_id,
@@ -738,6 +745,12 @@ pub async fn create_remediation_request(
                 risk.title
             )));
         }
+        if risk.status == "accepted" || risk.status == "closed" {
+            return Err(AppError::Risk(format!(
+                "risk '{}' is {}: there is nothing to ask the vendor to remediate",
+                risk.title, risk.status
+            )));
+        }
         let findings = store.findings_for_risk(&risk.id).await?;
         let level = Severity::parse(&risk.residual_level).unwrap_or(Severity::Low);
         let severity = findings
@@ -811,7 +824,21 @@ pub async fn send_remediation_request(
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     let token = base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, bytes);
-    let expires_at = mamori_store::timestamp(Utc::now() + Duration::days(REMEDIATION_LINK_DAYS));
+    // The link stays open at least until a week after the last deadline,
+    // so the vendor can still report on every action.
+    let latest_due = store
+        .remediation_items(request_id)
+        .await?
+        .iter()
+        .filter_map(|i| NaiveDate::parse_from_str(&i.due_on, "%Y-%m-%d").ok())
+        .max();
+    let mut until = Utc::now() + Duration::days(REMEDIATION_LINK_DAYS);
+    if let Some(due) = latest_due.and_then(|d| d.checked_add_days(chrono::Days::new(7))) {
+        if let Some(t) = due.and_hms_opt(23, 59, 59) {
+            until = until.max(t.and_utc());
+        }
+    }
+    let expires_at = mamori_store::timestamp(until);
     store
         .revoke_remediation_links(org_id, request_id, actor)
         .await?;

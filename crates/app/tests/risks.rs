@@ -362,17 +362,26 @@ async fn only_the_acceptance_authority_accepts_a_risk_above_the_threshold() {
         .expect("a date a year ahead");
     assert_eq!(s.policy.latest_expiry(today), latest);
     let result = authority(acceptance(latest + Duration::days(1))).await;
-    assert!(matches!(result, Err(AppError::Refused(_))), "{result:?}");
+    assert!(
+        matches!(result, Err(AppError::RiskRejected(_))),
+        "{result:?}"
+    );
     // A justification shorter than 20 characters.
     let mut short = valid.clone();
     short.justification = "Too costly to fix".into();
     let result = authority(short).await;
-    assert!(matches!(result, Err(AppError::Refused(_))), "{result:?}");
+    assert!(
+        matches!(result, Err(AppError::RiskRejected(_))),
+        "{result:?}"
+    );
     // No compensating controls.
     let mut bare = valid.clone();
     bare.compensating_controls = "  ".into();
     let result = authority(bare).await;
-    assert!(matches!(result, Err(AppError::Refused(_))), "{result:?}");
+    assert!(
+        matches!(result, Err(AppError::RiskRejected(_))),
+        "{result:?}"
+    );
     assert!(s
         .store()
         .acceptances_for_risk(&s.org, &risk.id)

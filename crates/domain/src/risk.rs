@@ -439,9 +439,9 @@ pub struct AcceptanceRequest<'a> {
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum Refusal {
-    #[error("this risk is above the threshold: only the risk acceptance authority may accept it (you are {role})")]
+    #[error("this risk is above the threshold: only the risk acceptance authority may accept it (you are {})", .role.as_str().replace('_', " "))]
     AboveThreshold { role: Role },
-    #[error("the policy does not let the {role} role accept {level} risks")]
+    #[error("the policy does not let the {} role accept {level} risks", .role.as_str().replace('_', " "))]
     RoleNotAllowed { role: Role, level: Severity },
     #[error("write a justification of at least 20 characters")]
     Justification,

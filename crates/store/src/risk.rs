@@ -359,7 +359,7 @@ pub struct RiskCounts {
     pub above_threshold_undecided: i64,
     /// Accepted risks whose acceptance ends on or before the given date.
     pub accepted_expiring: i64,
-    /// Active risks per residual level.
+    /// Open and in-treatment risks per residual level.
     pub by_level: BTreeMap<String, i64>,
 }
 
@@ -1441,7 +1441,9 @@ impl Store {
                     "closed" => counts.closed += n,
                     _ => {}
                 }
-                if status != "closed" {
+                // The same risks as the "open" headline: accepted ones are
+                // decided and counted on their own.
+                if status == "open" || status == "in_treatment" {
                     *counts.by_level.entry(level).or_default() += n;
                 }
             }

@@ -369,8 +369,19 @@ pub async fn list(
         String::new()
     };
     let t = &policy.threshold;
+    let tier_limits: String = t
+        .tier_residual_score_at_least
+        .iter()
+        .map(|(tier, limit)| {
+            format!(
+                " · {} ({}) ≥ {limit}",
+                chrome.t("risk.residual"),
+                chrome.tr.label("tier", tier.as_str())
+            )
+        })
+        .collect();
     let threshold_text = format!(
-        "{} ≥ {}{}",
+        "{} ≥ {}{tier_limits}{}",
         chrome.t("risk.residual"),
         t.residual_score_at_least,
         t.open_finding_at_least

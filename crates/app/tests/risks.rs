@@ -559,6 +559,11 @@ fn four_by_five() -> String {
             "likelihood = [\"Rare\", \"Unlikely\", \"Possible\", \"Likely\", \"Almost certain\"]",
             "likelihood = [\"Rare\", \"Unlikely\", \"Possible\", \"Likely\"]",
             1,
+        )
+        .replacen(
+            "likelihood_ja = [\"まれ\", \"可能性低\", \"起こり得る\", \"可能性高\", \"ほぼ確実\"]",
+            "likelihood_ja = [\"まれ\", \"可能性低\", \"起こり得る\", \"可能性高\"]",
+            1,
         );
     let parsed = RiskPolicy::parse(&text).expect("valid policy");
     assert_eq!(parsed.matrix.likelihood_steps(), 4);

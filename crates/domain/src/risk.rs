@@ -81,6 +81,11 @@ pub struct LevelBand {
 pub struct RiskMatrix {
     pub likelihood: Vec<String>,
     pub impact: Vec<String>,
+    /// Japanese step names (optional; the English ones when absent).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub likelihood_ja: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub impact_ja: Vec<String>,
     pub levels: Vec<LevelBand>,
 }
 
@@ -123,6 +128,24 @@ impl RiskMatrix {
         label_at(&self.impact, step)
     }
 
+    /// A likelihood step's name in Japanese (`ja`) or English.
+    pub fn likelihood_label_in(&self, step: u32, ja: bool) -> &str {
+        if ja && !self.likelihood_ja.is_empty() {
+            label_at(&self.likelihood_ja, step)
+        } else {
+            self.likelihood_label(step)
+        }
+    }
+
+    /// An impact step's name in Japanese (`ja`) or English.
+    pub fn impact_label_in(&self, step: u32, ja: bool) -> &str {
+        if ja && !self.impact_ja.is_empty() {
+            label_at(&self.impact_ja, step)
+        } else {
+            self.impact_label(step)
+        }
+    }
+
     fn problems(&self) -> Vec<String> {
         let mut out = Vec::new();
         for (axis, labels) in [("likelihood", &self.likelihood), ("impact", &self.impact)] {
@@ -134,6 +157,18 @@ impl RiskMatrix {
             }
             if labels.iter().any(|l| l.trim().is_empty()) {
                 out.push(format!("matrix.{axis} has an empty step name"));
+            }
+        }
+        for (axis, ja, en) in [
+            ("likelihood_ja", &self.likelihood_ja, &self.likelihood),
+            ("impact_ja", &self.impact_ja, &self.impact),
+        ] {
+            if !ja.is_empty() && ja.len() != en.len() {
+                out.push(format!(
+                    "matrix.{axis} has {} names for {} steps",
+                    ja.len(),
+                    en.len()
+                ));
             }
         }
         if self.levels.first().map(|b| b.min_score) != Some(1) {

@@ -524,3 +524,24 @@ fn bad_cvss_vectors_are_errors() {
         assert!(rate_cvss(bad).is_err(), "{bad:?} accepted");
     }
 }
+
+#[test]
+fn matrix_steps_have_japanese_names_when_given() {
+    let p = policy();
+    assert_eq!(p.matrix.likelihood_label_in(1, false), "Rare");
+    assert_eq!(p.matrix.likelihood_label_in(1, true), "まれ");
+    assert_eq!(p.matrix.impact_label_in(5, true), "甚大");
+    // Without Japanese names, the English ones serve both.
+    let mut english_only = p.clone();
+    english_only.matrix.impact_ja.clear();
+    assert_eq!(english_only.matrix.impact_label_in(5, true), "Severe");
+    // A list of the wrong length is refused.
+    let text = DEFAULT_RISK_POLICY_TOML.replacen(
+        "impact_ja = [\"軽微\", \"小\", \"中\", \"大\", \"甚大\"]",
+        "impact_ja = [\"軽微\", \"小\"]",
+        1,
+    );
+    assert_ne!(text, DEFAULT_RISK_POLICY_TOML);
+    let err = RiskPolicy::parse(&text).expect_err("mismatched names");
+    assert!(err.to_string().contains("impact_ja"), "{err}");
+}

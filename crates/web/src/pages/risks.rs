@@ -65,6 +65,7 @@ const CELL: u32 = 64;
 const LEFT: u32 = 120;
 
 pub fn heat_map(policy: &RiskPolicy, cells: &[HeatCell], chrome: &Chrome) -> HeatMap {
+    let ja = chrome.tr.locale == crate::i18n::Locale::Ja;
     let rows = policy.matrix.likelihood_steps();
     let cols = policy.matrix.impact_steps();
     let counts: HashMap<(i64, i64), i64> = cells
@@ -86,8 +87,8 @@ pub fn heat_map(policy: &RiskPolicy, cells: &[HeatCell], chrome: &Chrome) -> Hea
                 class: level_class(level),
                 title: format!(
                     "{} × {} — {} ({}): {}",
-                    policy.matrix.likelihood_label(l),
-                    policy.matrix.impact_label(i),
+                    policy.matrix.likelihood_label_in(l, ja),
+                    policy.matrix.impact_label_in(i, ja),
                     chrome.tr.label("severity", level),
                     l * i,
                     count
@@ -98,7 +99,7 @@ pub fn heat_map(policy: &RiskPolicy, cells: &[HeatCell], chrome: &Chrome) -> Hea
     let y_labels = (1..=rows)
         .map(|l| {
             (
-                policy.matrix.likelihood_label(l).to_string(),
+                policy.matrix.likelihood_label_in(l, ja).to_string(),
                 LEFT - 6,
                 (rows - l) * CELL + CELL / 2 + 4,
             )
@@ -107,7 +108,7 @@ pub fn heat_map(policy: &RiskPolicy, cells: &[HeatCell], chrome: &Chrome) -> Hea
     let x_labels = (1..=cols)
         .map(|i| {
             (
-                policy.matrix.impact_label(i).to_string(),
+                policy.matrix.impact_label_in(i, ja).to_string(),
                 LEFT + (i - 1) * CELL + CELL / 2,
                 rows * CELL + 16,
             )
@@ -586,6 +587,7 @@ async fn form_view(
         is_new,
     } = target;
     let vendor_id = input.vendor_id.clone();
+    let ja = chrome.tr.locale == crate::i18n::Locale::Ja;
     let services = state
         .store
         .contract_service_options(&state.org_id, &vendor_id)
@@ -600,10 +602,15 @@ async fn form_view(
         input,
         categories: category_options(chrome),
         likelihood: (1..=policy.matrix.likelihood_steps())
-            .map(|l| (l, format!("{l} · {}", policy.matrix.likelihood_label(l))))
+            .map(|l| {
+                (
+                    l,
+                    format!("{l} · {}", policy.matrix.likelihood_label_in(l, ja)),
+                )
+            })
             .collect(),
         impact: (1..=policy.matrix.impact_steps())
-            .map(|i| (i, format!("{i} · {}", policy.matrix.impact_label(i))))
+            .map(|i| (i, format!("{i} · {}", policy.matrix.impact_label_in(i, ja))))
             .collect(),
         treatments: options(
             "treatment",

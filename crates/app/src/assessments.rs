@@ -119,6 +119,109 @@ impl AssessmentContext {
     }
 }
 
+/// The object an answer's envelope is bound to.
+fn answer_object(assessment_id: &str, question_id: &str) -> String {
+    format!("{assessment_id}/{question_id}")
+}
+
+/// Seals the answers to questions marked sensitive under the customer's
+/// key (the vendor's KEK), when the installation seals fields. The key
+/// manager may block, so it runs on a blocking thread; if it refuses or is
+/// down, nothing is saved.
+async fn seal_sensitive_answers(
+    store: &Store,
+    ctx: &AssessmentContext,
+    changes: Vec<(String, Option<String>)>,
+) -> Result<Vec<(String, Option<String>)>, AppError> {
+    let Some(sealer) = store.field_sealer() else {
+        return Ok(changes);
+    };
+    let sensitive: std::collections::HashSet<String> = ctx
+        .template
+        .questions
+        .iter()
+        .filter(|q| q.sensitive)
+        .map(|q| q.id.clone())
+        .collect();
+    if !changes
+        .iter()
+        .any(|(q, v)| v.is_some() && sensitive.contains(q))
+    {
+        return Ok(changes);
+    }
+    let assessment = ctx.record.id.clone();
+    let vendor = ctx.record.vendor_id.clone();
+    tokio::task::spawn_blocking(move || {
+        changes
+            .into_iter()
+            .map(|(q, value)| match value {
+                Some(json) if sensitive.contains(&q) => {
+                    match sealer.seal("answer", &answer_object(&assessment, &q), Some(&vendor), &json) {
+                        Ok(sealed) => Ok((q, Some(sealed))),
+                        Err(e) => Err(AppError::Template(format!(
+                            "the answer to '{q}' is sealed under the customer's key, and {e}; nothing was saved"
+                        ))),
+                    }
+                }
+                other => Ok((q, other)),
+            })
+            .collect()
+    })
+    .await
+    .map_err(|e| AppError::Template(format!("sealing answers failed: {e}")))?
+}
+
+/// Opens sealed answers in place. Those that cannot be opened stay sealed
+/// (the caller skips them); returns how many and why.
+async fn open_sealed_answers(
+    store: &Store,
+    assessment_id: &str,
+    stored: &mut [mamori_store::StoredAnswer],
+) -> Option<(usize, String)> {
+    if !stored
+        .iter()
+        .any(|a| mamori_store::sealed_fields::is_sealed(&a.answer_json))
+    {
+        return None;
+    }
+    let Some(sealer) = store.field_sealer() else {
+        let n = stored
+            .iter()
+            .filter(|a| mamori_store::sealed_fields::is_sealed(&a.answer_json))
+            .count();
+        return Some((n, "no key manager is configured".into()));
+    };
+    let assessment = assessment_id.to_string();
+    let mut work: Vec<(usize, String, String)> = stored
+        .iter()
+        .enumerate()
+        .filter(|(_, a)| mamori_store::sealed_fields::is_sealed(&a.answer_json))
+        .map(|(i, a)| (i, a.question_id.clone(), a.answer_json.clone()))
+        .collect();
+    let opened = tokio::task::spawn_blocking(move || {
+        for (_, q, value) in work.iter_mut() {
+            match sealer.open("answer", &answer_object(&assessment, q), value) {
+                Ok(clear) => *value = clear,
+                Err(e) => *q = format!("\u{0}{e}"),
+            }
+        }
+        work
+    })
+    .await
+    .ok()?;
+    let mut failed = 0;
+    let mut reason = String::new();
+    for (i, q, value) in opened {
+        if let Some(e) = q.strip_prefix('\u{0}') {
+            failed += 1;
+            reason = e.to_string();
+        } else if let Some(a) = stored.get_mut(i) {
+            a.answer_json = value;
+        }
+    }
+    (failed > 0).then_some((failed, reason))
+}
+
 pub async fn load_context(
     store: &Store,
     org_id: &str,
@@ -128,7 +231,18 @@ pub async fn load_context(
     let template = load_template(store, &record.template_id).await?;
     let mut answers = HashMap::new();
     let mut comments = HashMap::new();
-    for a in store.answers(id).await? {
+    let mut stored = store.answers(id).await?;
+    // With the key manager refusing (the customer's kill switch) or down,
+    // the assessment is not shown at all rather than shown in part.
+    if let Some((n, reason)) = open_sealed_answers(store, id, &mut stored).await {
+        return Err(AppError::KeyUnavailable(format!(
+            "{n} answer(s) of this assessment are sealed under the customer's key and cannot be opened ({reason}); the assessment is shown again once the key manager releases the key"
+        )));
+    }
+    for a in stored {
+        if mamori_store::sealed_fields::is_sealed(&a.answer_json) {
+            continue;
+        }
         let answer: Answer = serde_json::from_str(&a.answer_json)
             .map_err(|e| AppError::Store(StoreError::corrupt("answer", e)))?;
         answers.insert(a.question_id.clone(), answer);
@@ -354,6 +468,7 @@ pub async fn save_answers(
         evidence: ctx.evidence.clone(),
     };
     let card = provisional.score(today());
+    let changes = seal_sensitive_answers(store, ctx, changes).await?;
     store
         .save_answers(
             &ctx.record.org_id,
@@ -423,6 +538,7 @@ pub async fn import_answer_sheet(
     }
     let provisional = AssessmentContext { answers, ..ctx };
     let card = provisional.score(today());
+    let changes = seal_sensitive_answers(store, &provisional, changes).await?;
     store
         .save_answers(
             org_id,
@@ -855,7 +971,8 @@ pub async fn upload_evidence(
         let blobs = Arc::clone(blobs);
         let key = storage_key.clone();
         let data = bytes.to_vec();
-        tokio::task::spawn_blocking(move || blobs.put(&key, &data))
+        let vendor = vendor_id.to_string();
+        tokio::task::spawn_blocking(move || blobs.put_for_vendor(&key, &vendor, &data))
             .await
             .map_err(|e| AppError::Template(format!("file storage failed: {e}")))?
             .map_err(|e| AppError::Template(e.to_string()))?;

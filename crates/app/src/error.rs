@@ -30,6 +30,10 @@ pub enum AppError {
     /// The policy refuses this person the decision (e.g. a risk acceptance).
     #[error("refused: {0}")]
     Refused(String),
+    /// Protected data that the customer's key manager will not release
+    /// (revoked or destroyed KEK) or cannot (unreachable).
+    #[error("{0}")]
+    KeyUnavailable(String),
     #[error("the answers were rejected ({} problem(s)); nothing was changed: {}", .0.len(), .0.join("; "))]
     AnswersRejected(Vec<String>),
 }

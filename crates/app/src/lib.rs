@@ -7,6 +7,7 @@
 
 pub mod assessments;
 pub mod error;
+pub mod keys;
 pub mod password;
 pub mod policy;
 pub mod risk_export;

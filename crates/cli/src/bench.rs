@@ -925,7 +925,7 @@ async fn risk_heatmap(
 /// `bench keys`: see `BenchCommand::Keys`.
 fn keys(megabytes: usize, rewraps: usize) -> Result<()> {
     use mamori_keys::local::LocalKeyProvider;
-    use mamori_keys::Binding;
+    use mamori_keys::{Binding, KeyProvider, DEFAULT_KEK};
     use mamori_store::blob::{BlobStore, FsBlobStore, SealedBlobStore};
     use std::sync::Arc;
 
@@ -946,7 +946,7 @@ fn keys(megabytes: usize, rewraps: usize) -> Result<()> {
     // Throughput: one large payload, so the per-object key work is noise.
     let payload = vec![0x5au8; megabytes * 1024 * 1024];
     let t = Instant::now();
-    let sealed = mamori_keys::seal(&provider, &binding, &payload)?;
+    let sealed = mamori_keys::seal(&provider, DEFAULT_KEK, &binding, &payload)?;
     let seal_secs = t.elapsed().as_secs_f64();
     let t = Instant::now();
     let opened = mamori_keys::open(&provider, &binding, &sealed)?;
@@ -991,7 +991,7 @@ fn keys(megabytes: usize, rewraps: usize) -> Result<()> {
     );
 
     // Rewrap after a rotation: header-only work, payloads untouched.
-    let mut provider = LocalKeyProvider::open(&key_file, b"benchmark passphrase, long enough")?;
+    let provider = LocalKeyProvider::open(&key_file, b"benchmark passphrase, long enough")?;
     let envelopes: Vec<(String, Vec<u8>)> = (0..rewraps)
         .map(|i| {
             let id = format!("obj-{i}");
@@ -1000,11 +1000,11 @@ fn keys(megabytes: usize, rewraps: usize) -> Result<()> {
                 kind: "blob",
                 object_id: &id,
             };
-            let e = mamori_keys::seal(&provider, &b, b"small evidence record")?;
+            let e = mamori_keys::seal(&provider, DEFAULT_KEK, &b, b"small evidence record")?;
             Ok((id, e))
         })
         .collect::<Result<_>>()?;
-    provider.rotate()?;
+    provider.rotate_kek(DEFAULT_KEK)?;
     let t = Instant::now();
     let mut moved = 0usize;
     for (id, e) in &envelopes {

@@ -68,7 +68,7 @@ pub enum Command {
         #[command(subcommand)]
         command: RiskPolicyCommand,
     },
-    /// Customer-held keys of the evidence files: status, rotation, rewrap, verification.
+    /// Customer-held keys: set up the key manager, status, rotation, rewrap, verification, shredding.
     Keys {
         #[command(subcommand)]
         command: KeysCommand,
@@ -206,15 +206,78 @@ pub enum RiskPolicyCommand {
 
 #[derive(Subcommand, Debug)]
 pub enum KeysCommand {
-    /// Key manager, KEK id and versions, and how many files each version protects.
+    /// Choose the key manager, create or reference the installation's KEK,
+    /// and write `keys.toml` in the data directory.
+    Init(KeysInitArgs),
+    /// Key manager, reachability, KEKs and versions, and how many files each version protects.
     Status,
-    /// Create a new KEK version, then rewrap every file's data key under it.
-    Rotate,
+    /// Create a new KEK version (of every KEK, or of one), then rewrap every
+    /// file's data key under it.
+    Rotate {
+        /// Rotate only this KEK (e.g. `mamori` or `mamori-vendor-<id>`).
+        #[arg(long)]
+        kek: Option<String>,
+    },
     /// Rewrap the data keys not yet under the current KEK version (resumable;
     /// also seals files stored before encryption was enabled).
     Rewrap,
-    /// Decrypt-check every evidence file; exit 2 if any fails.
-    Verify,
+    /// Decrypt-check the evidence files (all, or a random sample); exit 2 if any fails.
+    Verify {
+        /// Check only this many files, picked at random.
+        #[arg(long)]
+        sample: Option<usize>,
+    },
+    /// Crypto-shred a terminated vendor's files: destroy the vendor's KEK
+    /// in the key manager, so no key Mamori can reach opens them again.
+    Shred {
+        /// The vendor's id.
+        #[arg(long)]
+        vendor: String,
+        /// The vendor's name, typed again to confirm.
+        #[arg(long)]
+        confirm: String,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct KeysInitArgs {
+    /// local, pkcs11, openbao or aws-kms.
+    #[arg(long, default_value = "local")]
+    pub provider: String,
+    /// Overwrite an existing keys.toml (objects already sealed under another
+    /// key manager become unreadable to this installation).
+    #[arg(long)]
+    pub force: bool,
+    /// One KEK for the whole installation instead of one per vendor.
+    #[arg(long)]
+    pub no_per_vendor_keys: bool,
+    /// Keep unwrapped data keys for reads up to this many seconds (0 = no cache).
+    #[arg(long, default_value_t = 0)]
+    pub cache_seconds: u64,
+    /// PKCS#11 module (the HSM's library).
+    #[arg(long)]
+    pub module: Option<PathBuf>,
+    /// PKCS#11 token label.
+    #[arg(long)]
+    pub token_label: Option<String>,
+    /// OpenBao / Vault address, or the AWS KMS endpoint.
+    #[arg(long)]
+    pub addr: Option<String>,
+    /// Transit mount (OpenBao / Vault).
+    #[arg(long, default_value = "transit")]
+    pub mount: String,
+    /// AWS region.
+    #[arg(long, default_value = "us-east-1")]
+    pub region: String,
+    /// Environment variable holding the secret (HSM PIN, OpenBao token, AWS secret access key).
+    #[arg(long)]
+    pub secret_env: Option<String>,
+    /// File holding the secret instead.
+    #[arg(long)]
+    pub secret_file: Option<PathBuf>,
+    /// Environment variable holding the AWS access key id.
+    #[arg(long, default_value = "AWS_ACCESS_KEY_ID")]
+    pub access_key_id_env: String,
 }
 
 #[derive(Subcommand, Debug)]

@@ -3,6 +3,7 @@
 
 mod bench;
 mod cli;
+mod keys;
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -128,7 +129,7 @@ async fn run(cli: Cli) -> Result<()> {
         },
         Command::Policy { command } => policy(&cli, command).await,
         Command::RiskPolicy { command } => risk_policy(&cli, command).await,
-        Command::Keys { command } => keys(&cli, command).await,
+        Command::Keys { command } => keys::run(&cli, command).await,
         Command::Frameworks { command } => frameworks(&cli, command).await,
         Command::Questionnaires { command } => questionnaires(&cli, command).await,
         Command::Bench { command } => bench::run(command).await,
@@ -181,9 +182,11 @@ async fn serve(cli: &Cli, args: &cli::ServeArgs) -> Result<()> {
         })?,
     );
     // Evidence is encrypted under the customer's key before it is written.
-    let provider = open_local_keys(&cli.data_dir)?;
+    let keys = keys::open_provider(&cli.data_dir)?;
+    tracing::info!(provider = %keys.description, "key manager");
     let blobs: std::sync::Arc<dyn mamori_store::blob::BlobStore> = std::sync::Arc::new(
-        mamori_store::blob::SealedBlobStore::new(files, std::sync::Arc::new(provider), &org_id),
+        mamori_store::blob::SealedBlobStore::new(files, keys.provider.clone(), &org_id)
+            .with_per_vendor_keys(keys.config.per_vendor_keys),
     );
     let swept = mamori_app::assessments::sweep_orphan_blobs(&store, &blobs)
         .await
@@ -194,7 +197,15 @@ async fn serve(cli: &Cli, args: &cli::ServeArgs) -> Result<()> {
             "removed evidence files that had no record (left by an interrupted upload)"
         );
     }
-    let state = mamori_web::AppState::new(store, org_id, policy, config).with_blob_store(blobs);
+    // Sensitive database fields (answers marked sensitive) are sealed too.
+    let store = store.with_field_sealer(mamori_store::sealed_fields::FieldSealer::new(
+        keys.provider.clone(),
+        &org_id,
+        keys.config.per_vendor_keys,
+    ));
+    let state = mamori_web::AppState::new(store, org_id, policy, config)
+        .with_blob_store(blobs)
+        .with_key_provider(keys.provider.clone());
     *state.risk_policy.write().await = risk_policy;
     let app = mamori_web::build_router(state);
     let listener = tokio::net::TcpListener::bind(&args.listen)
@@ -898,56 +909,8 @@ fn write_output(output: Option<&Path>, bytes: &[u8], default_name: &str) -> Resu
     Ok(())
 }
 
-/// The local key file of the data directory (created on first start). The
-/// passphrase comes from `MAMORI_KEY_PASSPHRASE`, else from
-/// `keys/passphrase`, which a first start without it generates: convenient
-/// for a demo, but a passphrase beside the data protects nothing, so
-/// production sets the variable (or uses a key manager).
-fn open_local_keys(data_dir: &std::path::Path) -> Result<mamori_keys::local::LocalKeyProvider> {
-    use mamori_keys::local::LocalKeyProvider;
-    let keys_dir = data_dir.join("keys");
-    std::fs::create_dir_all(&keys_dir)
-        .with_context(|| format!("cannot create {}", keys_dir.display()))?;
-    let key_file = keys_dir.join("local.json");
-    let passphrase_file = keys_dir.join("passphrase");
-    let passphrase: zeroize::Zeroizing<String> = match std::env::var("MAMORI_KEY_PASSPHRASE") {
-        Ok(p) if !p.is_empty() => zeroize::Zeroizing::new(p),
-        _ if passphrase_file.exists() => zeroize::Zeroizing::new(
-            std::fs::read_to_string(&passphrase_file)
-                .with_context(|| format!("cannot read {}", passphrase_file.display()))?
-                .trim()
-                .to_string(),
-        ),
-        _ if !key_file.exists() => {
-            let mut bytes = [0u8; 32];
-            rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut bytes);
-            let generated = zeroize::Zeroizing::new(base64::Engine::encode(
-                &base64::engine::general_purpose::URL_SAFE_NO_PAD,
-                bytes,
-            ));
-            write_private(&passphrase_file, generated.as_bytes())?;
-            tracing::warn!(
-                file = %passphrase_file.display(),
-                "generated a key passphrase beside the data (development only): set MAMORI_KEY_PASSPHRASE in production"
-            );
-            generated
-        }
-        _ => anyhow::bail!(
-            "the key file {} needs its passphrase: set MAMORI_KEY_PASSPHRASE",
-            key_file.display()
-        ),
-    };
-    let provider = if key_file.exists() {
-        LocalKeyProvider::open(&key_file, passphrase.as_bytes())
-    } else {
-        LocalKeyProvider::create(&key_file, passphrase.as_bytes())
-    }
-    .with_context(|| format!("cannot open the key file {}", key_file.display()))?;
-    Ok(provider)
-}
-
 /// Writes a file only its owner can read.
-fn write_private(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
+pub(crate) fn write_private(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
     use std::io::Write;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
@@ -959,128 +922,4 @@ fn write_private(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
     file.write_all(bytes)
         .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())
-}
-
-/// `mamori keys …` on the data directory's evidence files and key file.
-async fn keys(cli: &Cli, command: &cli::KeysCommand) -> Result<()> {
-    use mamori_keys::envelope::{Header, MAGIC};
-    use mamori_keys::{Binding, KeyProvider};
-    use mamori_store::blob::{BlobStore, FsBlobStore};
-    let (_store, org_id) = start(cli).await?;
-    let mut provider = open_local_keys(&cli.data_dir)?;
-    let evidence_dir = cli.data_dir.join("evidence");
-    let files = FsBlobStore::open(&evidence_dir)
-        .with_context(|| format!("cannot open {}", evidence_dir.display()))?;
-    let keys = files.keys()?;
-    fn blob_binding<'a>(org: &'a str, key: &'a str) -> Binding<'a> {
-        Binding {
-            tenant: org,
-            kind: "blob",
-            object_id: key,
-        }
-    }
-    match command {
-        cli::KeysCommand::Status => {
-            let current = provider.current()?;
-            let mut per_version: std::collections::BTreeMap<String, usize> = Default::default();
-            let (mut clear, mut unreadable) = (0usize, 0usize);
-            for key in &keys {
-                let raw = files.get(key)?;
-                if !raw.starts_with(MAGIC) {
-                    clear += 1;
-                    continue;
-                }
-                match Header::parse(&raw) {
-                    Ok((h, _)) => {
-                        *per_version
-                            .entry(format!("{} v{}", h.kek.id, h.kek.version))
-                            .or_default() += 1
-                    }
-                    Err(_) => unreadable += 1,
-                }
-            }
-            println!(
-                "key manager: {} ({})",
-                provider.name(),
-                cli.data_dir.join("keys/local.json").display()
-            );
-            println!(
-                "KEK: {} version {} (versions held: {:?})",
-                current.id,
-                current.version,
-                provider.versions()
-            );
-            println!("evidence files: {}", keys.len());
-            for (version, n) in &per_version {
-                println!("  {version}: {n}");
-            }
-            if clear > 0 {
-                println!("  not yet encrypted: {clear} (run `mamori keys rewrap`)");
-            }
-            if unreadable > 0 {
-                println!("  unreadable header: {unreadable}");
-            }
-            Ok(())
-        }
-        cli::KeysCommand::Rotate | cli::KeysCommand::Rewrap => {
-            if matches!(command, cli::KeysCommand::Rotate) {
-                let v = provider.rotate()?;
-                println!("new KEK version: {} v{}", v.id, v.version);
-            }
-            let bar = progress_bar(keys.len() as u64);
-            let (mut moved, mut sealed, mut current) = (0usize, 0usize, 0usize);
-            for key in &keys {
-                let raw = files.get(key)?;
-                if raw.starts_with(MAGIC) {
-                    match mamori_keys::rewrap(&provider, &blob_binding(&org_id, key), &raw)
-                        .with_context(|| format!("evidence file {key}"))?
-                    {
-                        // Written through a temporary name and renamed:
-                        // an interruption leaves the old or the new file.
-                        Some(new) => {
-                            files.put(key, &new)?;
-                            moved += 1;
-                        }
-                        None => current += 1,
-                    }
-                } else {
-                    let new = mamori_keys::seal(&provider, &blob_binding(&org_id, key), &raw)
-                        .with_context(|| format!("evidence file {key}"))?;
-                    files.put(key, &new)?;
-                    sealed += 1;
-                }
-                bar.inc(1);
-            }
-            bar.finish_and_clear();
-            println!(
-                "rewrapped {moved} file(s), sealed {sealed} unencrypted file(s), {current} already under the current version"
-            );
-            Ok(())
-        }
-        cli::KeysCommand::Verify => {
-            let bar = progress_bar(keys.len() as u64);
-            let mut failed = Vec::new();
-            for key in &keys {
-                let raw = files.get(key)?;
-                if !raw.starts_with(MAGIC) {
-                    failed.push(format!("{key}: not encrypted"));
-                } else if let Err(e) =
-                    mamori_keys::open(&provider, &blob_binding(&org_id, key), &raw)
-                {
-                    failed.push(format!("{key}: {e}"));
-                }
-                bar.inc(1);
-            }
-            bar.finish_and_clear();
-            println!("{} file(s) checked, {} failed", keys.len(), failed.len());
-            for f in &failed {
-                println!("  {f}");
-            }
-            if failed.is_empty() {
-                Ok(())
-            } else {
-                anyhow::bail!("{} evidence file(s) do not decrypt", failed.len())
-            }
-        }
-    }
 }

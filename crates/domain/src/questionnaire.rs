@@ -111,6 +111,10 @@ pub struct Question {
     pub csf: Vec<String>,
     #[serde(default)]
     pub weight: u32,
+    /// The answer is sealed under the customer's key in the database
+    /// (incident details, unresolved findings).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub sensitive: bool,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub pass: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

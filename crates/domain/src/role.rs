@@ -46,6 +46,9 @@ label_enum! {
         /// Reached with a vendor-portal link only: the handler checks the
         /// link, which opens one assessment and nothing else.
         PortalLink = "portal_link",
+        /// Key operations on customer-held keys: crypto-shredding a
+        /// terminated vendor's data.
+        KeyManage = "key_manage",
     }
 }
 
@@ -70,6 +73,7 @@ impl Role {
                 AssessmentManage,
                 RiskRead,
                 RiskManage,
+                KeyManage,
             ],
             Role::RiskManager => &[
                 DashboardView,

@@ -664,6 +664,7 @@ impl<'a> Reader<'a> {
                 options,
                 csf: Vec::new(),
                 weight: 0,
+                sensitive: false,
                 pass: Vec::new(),
                 min: None,
                 max: None,

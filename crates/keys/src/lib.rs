@@ -10,8 +10,13 @@
 //! `aes-kw`, `argon2`); no plaintext DEK in logs, `Debug` output or on disk.
 //! The format is documented in `envelope.rs` and `docs/security/keys.md`.
 
+pub mod aws_kms;
+pub mod config;
 pub mod envelope;
 pub mod local;
+pub mod managed;
+pub mod openbao;
+pub mod pkcs11;
 
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
@@ -62,15 +67,18 @@ pub enum KeyError {
     Config(String),
 }
 
-/// A customer's key manager. Implementations hold the KEK (or a handle to
-/// it) and never hand it out. Calls may block (network, HSM); async callers
-/// run them on a blocking thread.
+/// A customer's key manager. Implementations hold the KEKs (or handles to
+/// them) and never hand them out. A KEK is named by Mamori (`mamori` for
+/// the installation, `mamori-vendor-<id>` for one vendor's data) and each
+/// provider maps the name to its own objects (a Transit key, a KMS alias, an
+/// HSM object label). Calls may block (network, HSM); async callers run them
+/// on a blocking thread.
 pub trait KeyProvider: Send + Sync {
     /// A short name for messages (`local`, `pkcs11`, `openbao`, `aws-kms`).
     fn name(&self) -> &str;
 
-    /// A new DEK for an object, wrapped by the current KEK version.
-    fn generate_data_key(&self, binding: &Binding<'_>) -> Result<DataKey, KeyError>;
+    /// A new DEK for an object, wrapped by the current version of `kek_id`.
+    fn generate_data_key(&self, kek_id: &str, binding: &Binding<'_>) -> Result<DataKey, KeyError>;
 
     /// The DEK of an object, from its wrapped form.
     fn unwrap_data_key(
@@ -80,26 +88,55 @@ pub trait KeyProvider: Send + Sync {
         binding: &Binding<'_>,
     ) -> Result<Dek, KeyError>;
 
-    /// The DEK wrapped again under the current KEK version (rotation):
-    /// unchanged when it is under that version already. Key managers with a
-    /// rewrap operation do it without showing Mamori the DEK.
+    /// The DEK wrapped again under the current version of its KEK
+    /// (rotation): unchanged when it is under that version already. Key
+    /// managers with a rewrap operation do it without showing Mamori the DEK.
     fn rewrap_data_key(
         &self,
         kek: &KekRef,
         wrapped: &[u8],
         binding: &Binding<'_>,
     ) -> Result<(KekRef, Vec<u8>), KeyError>;
+
+    /// The version new data keys under `kek_id` are wrapped with; an error
+    /// when the KEK does not exist, was destroyed or is revoked.
+    fn current_version(&self, kek_id: &str) -> Result<u32, KeyError>;
+
+    /// Creates the KEK when it does not exist yet; its current reference.
+    fn ensure_kek(&self, kek_id: &str) -> Result<KekRef, KeyError>;
+
+    /// A new version of the KEK; new data keys use it, old versions still
+    /// unwrap until everything is rewrapped.
+    fn rotate_kek(&self, kek_id: &str) -> Result<KekRef, KeyError>;
+
+    /// Destroys every version of the KEK (crypto-shredding): what it wrapped
+    /// can no longer be unwrapped with any key Mamori can reach.
+    fn destroy_kek(&self, kek_id: &str) -> Result<(), KeyError>;
+}
+
+/// The KEK of the installation, for objects that belong to no vendor.
+pub const DEFAULT_KEK: &str = "mamori";
+
+/// The KEK of one vendor's objects: destroying it shreds that vendor's data
+/// and nothing else.
+pub fn vendor_kek(vendor_id: &str) -> String {
+    let clean: String = vendor_id
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .collect();
+    format!("mamori-vendor-{clean}")
 }
 
 /// Encrypts `plaintext` for the record `binding` names: a fresh DEK from the
-/// provider, a random 96-bit nonce, AES-256-GCM with the envelope's
+/// provider under KEK `kek_id`, a random 96-bit nonce, AES-256-GCM with the envelope's
 /// associated data. Returns the whole envelope.
 pub fn seal(
     provider: &dyn KeyProvider,
+    kek_id: &str,
     binding: &Binding<'_>,
     plaintext: &[u8],
 ) -> Result<Vec<u8>, KeyError> {
-    let key = provider.generate_data_key(binding)?;
+    let key = provider.generate_data_key(kek_id, binding)?;
     let mut nonce = [0u8; envelope::NONCE_LEN];
     rand::rngs::OsRng.fill_bytes(&mut nonce);
     let header = Header {

@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::RwLock;
 
 use aes_kw::KekAes256;
 use argon2::{Algorithm, Argon2, Params, Version};
@@ -15,9 +16,10 @@ use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
-use crate::{Binding, DataKey, Dek, KekRef, KeyError, KeyProvider};
+use crate::{Binding, DataKey, Dek, KekRef, KeyError, KeyProvider, DEFAULT_KEK};
 
-const FILE_FORMAT: u32 = 1;
+/// Format 1 held one KEK; format 2 holds named KEKs (one per vendor).
+const FILE_FORMAT: u32 = 2;
 
 /// Argon2id cost of the master key (OWASP's minimum recommendation:
 /// 19 MiB, 2 passes).
@@ -28,8 +30,21 @@ const P_COST: u32 = 1;
 #[derive(Serialize, Deserialize)]
 struct KeyFile {
     format: u32,
-    kek_id: String,
     kdf: Kdf,
+    /// KEK name → its versions. Format 1 files have `kek_id` and `versions`
+    /// instead; they are read as the default KEK.
+    #[serde(default)]
+    keks: BTreeMap<String, KekEntry>,
+    #[serde(default, skip_serializing)]
+    kek_id: Option<String>,
+    #[serde(default, skip_serializing)]
+    versions: BTreeMap<u32, String>,
+    #[serde(default, skip_serializing)]
+    destroyed: Vec<u32>,
+}
+
+#[derive(Serialize, Deserialize, Default)]
+struct KekEntry {
     /// Version → wrapped KEK (base64). A destroyed version is absent.
     versions: BTreeMap<u32, String>,
     /// Versions that existed and were destroyed (kept for the record).
@@ -46,23 +61,31 @@ struct Kdf {
     salt: String,
 }
 
+#[derive(Default)]
+struct Kek {
+    versions: BTreeMap<u32, Zeroizing<[u8; 32]>>,
+    destroyed: Vec<u32>,
+}
+
 /// KEKs in a passphrase-protected local file.
 pub struct LocalKeyProvider {
     path: PathBuf,
-    kek_id: String,
     master: Zeroizing<[u8; 32]>,
-    keks: BTreeMap<u32, Zeroizing<[u8; 32]>>,
-    destroyed: Vec<u32>,
+    keks: RwLock<BTreeMap<String, Kek>>,
     salt: Vec<u8>,
     kdf_params: (u32, u32, u32),
 }
 
 impl std::fmt::Debug for LocalKeyProvider {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<String> = self
+            .keks
+            .read()
+            .map(|k| k.keys().cloned().collect())
+            .unwrap_or_default();
         f.debug_struct("LocalKeyProvider")
             .field("path", &self.path)
-            .field("kek_id", &self.kek_id)
-            .field("versions", &self.keks.keys().collect::<Vec<_>>())
+            .field("keks", &names)
             .field("keys", &"<redacted>")
             .finish()
     }
@@ -108,7 +131,8 @@ fn unwrap(kek: &[u8; 32], wrapped: &[u8]) -> Result<Dek, KeyError> {
 }
 
 impl LocalKeyProvider {
-    /// Creates a key file with KEK version 1. Refuses to overwrite a file.
+    /// Creates a key file with version 1 of the default KEK. Refuses to
+    /// overwrite a file.
     pub fn create(path: &Path, passphrase: &[u8]) -> Result<Self, KeyError> {
         if path.exists() {
             return Err(KeyError::Config(format!(
@@ -125,19 +149,21 @@ impl LocalKeyProvider {
         rand::rngs::OsRng.fill_bytes(&mut salt);
         let params = (M_COST_KIB, T_COST, P_COST);
         let master = derive_master(passphrase, &salt, params)?;
-        let mut id = [0u8; 8];
-        rand::rngs::OsRng.fill_bytes(&mut id);
-        let mut provider = Self {
+        let mut keks = BTreeMap::new();
+        let mut first = Kek::default();
+        first.versions.insert(1, random_key());
+        keks.insert(DEFAULT_KEK.to_string(), first);
+        let provider = Self {
             path: path.to_path_buf(),
-            kek_id: format!("local-{}", hex_string(&id)),
             master,
-            keks: BTreeMap::new(),
-            destroyed: Vec::new(),
+            keks: RwLock::new(keks),
             salt,
             kdf_params: params,
         };
-        provider.keks.insert(1, random_key());
-        provider.save()?;
+        {
+            let keks = provider.read()?;
+            provider.save(&keks)?;
+        }
         Ok(provider)
     }
 
@@ -146,13 +172,29 @@ impl LocalKeyProvider {
     pub fn open(path: &Path, passphrase: &[u8]) -> Result<Self, KeyError> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| KeyError::Config(format!("{}: {e}", path.display())))?;
-        let file: KeyFile = serde_json::from_str(&text)
+        let mut file: KeyFile = serde_json::from_str(&text)
             .map_err(|e| KeyError::Config(format!("{}: {e}", path.display())))?;
-        if file.format != FILE_FORMAT || file.kdf.algorithm != "argon2id" {
+        if !(1..=FILE_FORMAT).contains(&file.format) || file.kdf.algorithm != "argon2id" {
             return Err(KeyError::Config(format!(
                 "{}: unsupported key file format",
                 path.display()
             )));
+        }
+        if file.format == 1 && file.kek_id.is_some() {
+            // The single KEK of a format-1 file becomes the default KEK;
+            // envelopes written under its old id still name it, so it is
+            // kept under that id too.
+            let entry = KekEntry {
+                versions: std::mem::take(&mut file.versions),
+                destroyed: std::mem::take(&mut file.destroyed),
+            };
+            let old_id = file.kek_id.take().unwrap_or_default();
+            let copy = KekEntry {
+                versions: entry.versions.clone(),
+                destroyed: entry.destroyed.clone(),
+            };
+            file.keks.insert(DEFAULT_KEK.to_string(), entry);
+            file.keks.insert(old_id, copy);
         }
         let salt = B64
             .decode(&file.kdf.salt)
@@ -160,36 +202,62 @@ impl LocalKeyProvider {
         let params = (file.kdf.m_cost_kib, file.kdf.t_cost, file.kdf.p_cost);
         let master = derive_master(passphrase, &salt, params)?;
         let mut keks = BTreeMap::new();
-        for (version, wrapped) in &file.versions {
-            let wrapped = B64
-                .decode(wrapped)
-                .map_err(|_| KeyError::Config("key file: bad wrapped key".into()))?;
-            let kek = unwrap(&master, &wrapped).map_err(|_| {
-                KeyError::Config("the passphrase does not open this key file".into())
-            })?;
-            keks.insert(*version, kek);
+        for (name, entry) in file.keks {
+            let mut kek = Kek {
+                versions: BTreeMap::new(),
+                destroyed: entry.destroyed,
+            };
+            for (version, wrapped) in &entry.versions {
+                let wrapped = B64
+                    .decode(wrapped)
+                    .map_err(|_| KeyError::Config("key file: bad wrapped key".into()))?;
+                let key = unwrap(&master, &wrapped).map_err(|_| {
+                    KeyError::Config("the passphrase does not open this key file".into())
+                })?;
+                kek.versions.insert(*version, key);
+            }
+            keks.insert(name, kek);
         }
         Ok(Self {
             path: path.to_path_buf(),
-            kek_id: file.kek_id,
             master,
-            keks,
-            destroyed: file.destroyed,
+            keks: RwLock::new(keks),
             salt,
             kdf_params: params,
         })
     }
 
+    fn read(&self) -> Result<std::sync::RwLockReadGuard<'_, BTreeMap<String, Kek>>, KeyError> {
+        self.keks
+            .read()
+            .map_err(|_| KeyError::Unavailable("the key file's lock is poisoned".into()))
+    }
+
+    fn write(&self) -> Result<std::sync::RwLockWriteGuard<'_, BTreeMap<String, Kek>>, KeyError> {
+        self.keks
+            .write()
+            .map_err(|_| KeyError::Unavailable("the key file's lock is poisoned".into()))
+    }
+
     /// Writes the file through a temporary name, so a crash leaves the old
     /// or the new file, never half of one.
-    fn save(&self) -> Result<(), KeyError> {
-        let mut versions = BTreeMap::new();
-        for (v, kek) in &self.keks {
-            versions.insert(*v, B64.encode(wrap(&self.master, kek)?));
+    fn save(&self, keks: &BTreeMap<String, Kek>) -> Result<(), KeyError> {
+        let mut entries = BTreeMap::new();
+        for (name, kek) in keks {
+            let mut versions = BTreeMap::new();
+            for (v, key) in &kek.versions {
+                versions.insert(*v, B64.encode(wrap(&self.master, key)?));
+            }
+            entries.insert(
+                name.clone(),
+                KekEntry {
+                    versions,
+                    destroyed: kek.destroyed.clone(),
+                },
+            );
         }
         let file = KeyFile {
             format: FILE_FORMAT,
-            kek_id: self.kek_id.clone(),
             kdf: Kdf {
                 algorithm: "argon2id".into(),
                 m_cost_kib: self.kdf_params.0,
@@ -197,8 +265,10 @@ impl LocalKeyProvider {
                 p_cost: self.kdf_params.2,
                 salt: B64.encode(&self.salt),
             },
-            versions,
-            destroyed: self.destroyed.clone(),
+            keks: entries,
+            kek_id: None,
+            versions: BTreeMap::new(),
+            destroyed: Vec::new(),
         };
         let text = serde_json::to_string_pretty(&file)
             .map_err(|e| KeyError::Config(format!("key file: {e}")))?;
@@ -208,69 +278,50 @@ impl LocalKeyProvider {
             .map_err(|e| KeyError::Config(format!("{}: {e}", self.path.display())))
     }
 
-    /// The KEK version new data keys are wrapped with.
-    pub fn current(&self) -> Result<KekRef, KeyError> {
-        let version = self
-            .keks
-            .keys()
-            .next_back()
-            .copied()
-            .ok_or_else(|| KeyError::Unavailable("every KEK version was destroyed".into()))?;
-        Ok(KekRef {
-            id: self.kek_id.clone(),
-            version,
-        })
-    }
-
-    /// Adds a new KEK version; new data keys use it. Existing envelopes stay
-    /// readable until rewrapped (`crate::rewrap`).
-    pub fn rotate(&mut self) -> Result<KekRef, KeyError> {
-        let next = self
-            .keks
-            .keys()
-            .chain(self.destroyed.iter())
-            .max()
-            .copied()
-            .unwrap_or(0)
-            + 1;
-        self.keks.insert(next, random_key());
-        self.save()?;
-        self.current()
-    }
-
-    /// Destroys a KEK version (crypto-shredding): everything wrapped by it
+    /// Destroys one version of a KEK: everything wrapped by that version
     /// becomes unreadable with any key this provider still holds.
-    pub fn destroy(&mut self, version: u32) -> Result<(), KeyError> {
-        if self.keks.remove(&version).is_none() {
+    pub fn destroy_version(&self, kek_id: &str, version: u32) -> Result<(), KeyError> {
+        let mut keks = self.write()?;
+        let kek = keks
+            .get_mut(kek_id)
+            .ok_or_else(|| KeyError::Config(format!("no KEK '{kek_id}'")))?;
+        if kek.versions.remove(&version).is_none() {
             return Err(KeyError::Config(format!("no KEK version {version}")));
         }
-        self.destroyed.push(version);
-        self.save()
+        kek.destroyed.push(version);
+        self.save(&keks)
     }
 
-    pub fn versions(&self) -> Vec<u32> {
-        self.keks.keys().copied().collect()
+    /// Names of the KEKs in the file, with their live versions.
+    pub fn keks(&self) -> Result<Vec<(String, Vec<u32>)>, KeyError> {
+        Ok(self
+            .read()?
+            .iter()
+            .map(|(name, kek)| (name.clone(), kek.versions.keys().copied().collect()))
+            .collect())
     }
 
-    fn kek(&self, kek: &KekRef) -> Result<&Zeroizing<[u8; 32]>, KeyError> {
-        if kek.id != self.kek_id {
-            return Err(KeyError::Unwrap(format!(
-                "the data key was wrapped by KEK '{}', not by this key file's '{}'",
-                kek.id, self.kek_id
-            )));
-        }
-        self.keks.get(&kek.version).ok_or_else(|| {
-            if self.destroyed.contains(&kek.version) {
-                KeyError::Unwrap(format!("KEK version {} was destroyed", kek.version))
+    fn with_key<T>(
+        &self,
+        kek: &KekRef,
+        f: impl FnOnce(&Zeroizing<[u8; 32]>) -> Result<T, KeyError>,
+    ) -> Result<T, KeyError> {
+        let keks = self.read()?;
+        let entry = keks.get(&kek.id).ok_or_else(|| {
+            KeyError::Unwrap(format!("there is no KEK '{}' in the key file", kek.id))
+        })?;
+        let key = entry.versions.get(&kek.version).ok_or_else(|| {
+            if entry.destroyed.contains(&kek.version) {
+                KeyError::Unwrap(format!(
+                    "KEK '{}' version {} was destroyed",
+                    kek.id, kek.version
+                ))
             } else {
-                KeyError::Unwrap(format!("no KEK version {}", kek.version))
+                KeyError::Unwrap(format!("KEK '{}' has no version {}", kek.id, kek.version))
             }
-        })
+        })?;
+        f(key)
     }
-}
-
-fn hex_string(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 impl KeyProvider for LocalKeyProvider {
@@ -278,11 +329,13 @@ impl KeyProvider for LocalKeyProvider {
         "local"
     }
 
-    fn generate_data_key(&self, _binding: &Binding<'_>) -> Result<DataKey, KeyError> {
-        let kek_ref = self.current()?;
-        let kek = self.kek(&kek_ref)?;
+    fn generate_data_key(&self, kek_id: &str, _binding: &Binding<'_>) -> Result<DataKey, KeyError> {
+        let kek_ref = KekRef {
+            id: kek_id.to_string(),
+            version: self.current_version(kek_id)?,
+        };
         let dek = random_key();
-        let wrapped = wrap(kek, &dek)?;
+        let wrapped = self.with_key(&kek_ref, |kek| wrap(kek, &dek))?;
         Ok(DataKey {
             plaintext: dek,
             wrapped,
@@ -296,7 +349,7 @@ impl KeyProvider for LocalKeyProvider {
         wrapped: &[u8],
         _binding: &Binding<'_>,
     ) -> Result<Dek, KeyError> {
-        unwrap(self.kek(kek)?, wrapped)
+        self.with_key(kek, |key| unwrap(key, wrapped))
     }
 
     fn rewrap_data_key(
@@ -305,11 +358,81 @@ impl KeyProvider for LocalKeyProvider {
         wrapped: &[u8],
         binding: &Binding<'_>,
     ) -> Result<(KekRef, Vec<u8>), KeyError> {
-        let current = self.current()?;
+        let current = KekRef {
+            id: kek.id.clone(),
+            version: self.current_version(&kek.id)?,
+        };
         if *kek == current {
             return Ok((kek.clone(), wrapped.to_vec()));
         }
         let dek = self.unwrap_data_key(kek, wrapped, binding)?;
-        Ok((current.clone(), wrap(self.kek(&current)?, &dek)?))
+        let rewrapped = self.with_key(&current, |key| wrap(key, &dek))?;
+        Ok((current, rewrapped))
+    }
+
+    fn current_version(&self, kek_id: &str) -> Result<u32, KeyError> {
+        let keks = self.read()?;
+        let kek = keks.get(kek_id).ok_or_else(|| {
+            KeyError::Unwrap(format!("there is no KEK '{kek_id}' in the key file"))
+        })?;
+        kek.versions.keys().next_back().copied().ok_or_else(|| {
+            KeyError::Unwrap(format!("every version of KEK '{kek_id}' was destroyed"))
+        })
+    }
+
+    fn ensure_kek(&self, kek_id: &str) -> Result<KekRef, KeyError> {
+        if let Ok(version) = self.current_version(kek_id) {
+            return Ok(KekRef {
+                id: kek_id.to_string(),
+                version,
+            });
+        }
+        let mut keks = self.write()?;
+        if let Some(kek) = keks.get(kek_id) {
+            if !kek.destroyed.is_empty() && kek.versions.is_empty() {
+                return Err(KeyError::Unwrap(format!(
+                    "KEK '{kek_id}' was destroyed; it is not created again"
+                )));
+            }
+        }
+        let entry = keks.entry(kek_id.to_string()).or_default();
+        entry.versions.insert(1, random_key());
+        self.save(&keks)?;
+        Ok(KekRef {
+            id: kek_id.to_string(),
+            version: 1,
+        })
+    }
+
+    fn rotate_kek(&self, kek_id: &str) -> Result<KekRef, KeyError> {
+        let mut keks = self.write()?;
+        let kek = keks
+            .get_mut(kek_id)
+            .ok_or_else(|| KeyError::Config(format!("no KEK '{kek_id}'")))?;
+        let next = kek
+            .versions
+            .keys()
+            .chain(kek.destroyed.iter())
+            .max()
+            .copied()
+            .unwrap_or(0)
+            + 1;
+        kek.versions.insert(next, random_key());
+        self.save(&keks)?;
+        Ok(KekRef {
+            id: kek_id.to_string(),
+            version: next,
+        })
+    }
+
+    fn destroy_kek(&self, kek_id: &str) -> Result<(), KeyError> {
+        let mut keks = self.write()?;
+        let kek = keks
+            .get_mut(kek_id)
+            .ok_or_else(|| KeyError::Config(format!("no KEK '{kek_id}'")))?;
+        let versions: Vec<u32> = kek.versions.keys().copied().collect();
+        kek.versions.clear();
+        kek.destroyed.extend(versions);
+        self.save(&keks)
     }
 }

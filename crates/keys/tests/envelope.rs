@@ -3,7 +3,7 @@
 
 use mamori_keys::envelope::{Header, HeaderError};
 use mamori_keys::local::LocalKeyProvider;
-use mamori_keys::{open, rewrap, seal, Binding, KeyError};
+use mamori_keys::{open, rewrap, seal, Binding, KeyError, KeyProvider, DEFAULT_KEK};
 use proptest::prelude::*;
 
 const PASSPHRASE: &[u8] = b"correct horse battery staple";
@@ -25,16 +25,16 @@ fn provider(dir: &tempfile::TempDir) -> LocalKeyProvider {
 fn round_trip() {
     let dir = tempfile::tempdir().unwrap();
     let p = provider(&dir);
-    let sealed = seal(&p, &binding("e1"), DOC).unwrap();
+    let sealed = seal(&p, DEFAULT_KEK, &binding("e1"), DOC).unwrap();
     assert!(
         !sealed.windows(DOC.len()).any(|w| w == DOC),
         "no plaintext in the envelope"
     );
     assert_eq!(open(&p, &binding("e1"), &sealed).unwrap(), DOC);
     // Two seals of the same document differ (fresh DEK and nonce).
-    assert_ne!(seal(&p, &binding("e1"), DOC).unwrap(), sealed);
+    assert_ne!(seal(&p, DEFAULT_KEK, &binding("e1"), DOC).unwrap(), sealed);
     // An empty document works too.
-    let empty = seal(&p, &binding("e2"), b"").unwrap();
+    let empty = seal(&p, DEFAULT_KEK, &binding("e2"), b"").unwrap();
     assert_eq!(open(&p, &binding("e2"), &empty).unwrap(), b"");
 }
 
@@ -42,7 +42,7 @@ fn round_trip() {
 fn every_changed_byte_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let p = provider(&dir);
-    let sealed = seal(&p, &binding("e1"), DOC).unwrap();
+    let sealed = seal(&p, DEFAULT_KEK, &binding("e1"), DOC).unwrap();
     for i in 0..sealed.len() {
         let mut bad = sealed.clone();
         bad[i] ^= 0x01;
@@ -58,7 +58,7 @@ fn every_changed_byte_is_refused() {
 fn a_ciphertext_moved_to_another_record_does_not_open() {
     let dir = tempfile::tempdir().unwrap();
     let p = provider(&dir);
-    let sealed = seal(&p, &binding("e1"), DOC).unwrap();
+    let sealed = seal(&p, DEFAULT_KEK, &binding("e1"), DOC).unwrap();
     for other in [
         Binding {
             tenant: "org-2",
@@ -95,7 +95,7 @@ fn another_key_file_cannot_open_it() {
     let p = provider(&dir);
     let other_dir = tempfile::tempdir().unwrap();
     let other = provider(&other_dir);
-    let sealed = seal(&p, &binding("e1"), DOC).unwrap();
+    let sealed = seal(&p, DEFAULT_KEK, &binding("e1"), DOC).unwrap();
     assert!(matches!(
         open(&other, &binding("e1"), &sealed),
         Err(KeyError::Unwrap(_))
@@ -107,7 +107,7 @@ fn the_key_file_needs_its_passphrase_and_holds_no_key_in_clear() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("keys.json");
     let p = LocalKeyProvider::create(&path, PASSPHRASE).unwrap();
-    let sealed = seal(&p, &binding("e1"), DOC).unwrap();
+    let sealed = seal(&p, DEFAULT_KEK, &binding("e1"), DOC).unwrap();
     assert!(matches!(
         LocalKeyProvider::open(&path, b"wrong passphrase, long enough"),
         Err(KeyError::Config(_))
@@ -127,11 +127,11 @@ fn the_key_file_needs_its_passphrase_and_holds_no_key_in_clear() {
 #[test]
 fn rotation_rewraps_without_touching_the_payload() {
     let dir = tempfile::tempdir().unwrap();
-    let mut p = provider(&dir);
-    let old = seal(&p, &binding("e1"), DOC).unwrap();
-    let v2 = p.rotate().unwrap();
+    let p = provider(&dir);
+    let old = seal(&p, DEFAULT_KEK, &binding("e1"), DOC).unwrap();
+    let v2 = p.rotate_kek(DEFAULT_KEK).unwrap();
     assert_eq!(v2.version, 2);
-    let new = seal(&p, &binding("e2"), DOC).unwrap();
+    let new = seal(&p, DEFAULT_KEK, &binding("e2"), DOC).unwrap();
     assert_eq!(Header::parse(&new).unwrap().0.kek.version, 2);
     // Old and new both read.
     assert_eq!(open(&p, &binding("e1"), &old).unwrap(), DOC);
@@ -154,11 +154,11 @@ fn rotation_rewraps_without_touching_the_payload() {
 fn a_destroyed_kek_version_shreds_what_it_wrapped() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("keys.json");
-    let mut p = LocalKeyProvider::create(&path, PASSPHRASE).unwrap();
-    let shredded = seal(&p, &binding("e1"), DOC).unwrap();
-    p.rotate().unwrap();
-    let kept = seal(&p, &binding("e2"), DOC).unwrap();
-    p.destroy(1).unwrap();
+    let p = LocalKeyProvider::create(&path, PASSPHRASE).unwrap();
+    let shredded = seal(&p, DEFAULT_KEK, &binding("e1"), DOC).unwrap();
+    p.rotate_kek(DEFAULT_KEK).unwrap();
+    let kept = seal(&p, DEFAULT_KEK, &binding("e2"), DOC).unwrap();
+    p.destroy_version(DEFAULT_KEK, 1).unwrap();
     assert!(matches!(
         open(&p, &binding("e1"), &shredded),
         Err(KeyError::Unwrap(_))
@@ -166,18 +166,24 @@ fn a_destroyed_kek_version_shreds_what_it_wrapped() {
     assert_eq!(open(&p, &binding("e2"), &kept).unwrap(), DOC);
     // Also after reopening the file: version 1 is gone from it.
     let reopened = LocalKeyProvider::open(&path, PASSPHRASE).unwrap();
-    assert_eq!(reopened.versions(), vec![2]);
+    assert_eq!(
+        reopened.keks().unwrap(),
+        vec![(DEFAULT_KEK.to_string(), vec![2])]
+    );
     assert!(open(&reopened, &binding("e1"), &shredded).is_err());
     // A new version never reuses a destroyed number.
-    p.rotate().unwrap();
-    assert_eq!(p.versions(), vec![2, 3]);
+    p.rotate_kek(DEFAULT_KEK).unwrap();
+    assert_eq!(
+        p.keks().unwrap(),
+        vec![(DEFAULT_KEK.to_string(), vec![2, 3])]
+    );
 }
 
 #[test]
 fn truncated_envelopes_are_clear_errors() {
     let dir = tempfile::tempdir().unwrap();
     let p = provider(&dir);
-    let sealed = seal(&p, &binding("e1"), DOC).unwrap();
+    let sealed = seal(&p, DEFAULT_KEK, &binding("e1"), DOC).unwrap();
     assert!(matches!(
         Header::parse(b"PK\x03\x04"),
         Err(HeaderError::Magic)

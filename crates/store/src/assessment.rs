@@ -132,6 +132,9 @@ pub struct EvidenceRecord {
     pub storage_key: String,
     pub uploaded_by: String,
     pub uploaded_at: String,
+    /// When the vendor's KEK was destroyed: the file is unreadable for good.
+    #[sqlx(default)]
+    pub shredded_at: Option<String>,
 }
 
 /// Evidence metadata to store with a file already written to blob storage.
@@ -959,6 +962,54 @@ impl Store {
     }
 
     /// Storage keys of every evidence row (to find orphaned blobs).
+    /// Records that a vendor's KEK was destroyed: marks the vendor and its
+    /// evidence as shredded, in one transaction with the audit record.
+    /// Returns the storage keys of the vendor's evidence files (to remove
+    /// the ciphertext too). Running it again changes nothing more.
+    pub async fn mark_vendor_shredded(
+        &self,
+        org_id: &str,
+        vendor_id: &str,
+        kek: &str,
+        actor: &Actor,
+    ) -> Result<Vec<String>, StoreError> {
+        let at = now();
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let name: String = sqlx::query_scalar("SELECT legal_name FROM vendors WHERE id = $1 AND org_id = $2")
+                .bind(vendor_id).bind(org_id).fetch_optional(&mut *tx).await?
+                .ok_or(StoreError::NotFound("vendor"))?;
+            let keys: Vec<String> = sqlx::query_scalar("SELECT storage_key FROM evidence WHERE vendor_id = $1 AND org_id = $2 ORDER BY storage_key")
+                .bind(vendor_id).bind(org_id).fetch_all(&mut *tx).await?;
+            sqlx::query("UPDATE vendors SET data_shredded_at = COALESCE(data_shredded_at, $1) WHERE id = $2 AND org_id = $3")
+                .bind(&at).bind(vendor_id).bind(org_id).execute(&mut *tx).await?;
+            sqlx::query("UPDATE evidence SET shredded_at = COALESCE(shredded_at, $1) WHERE vendor_id = $2 AND org_id = $3")
+                .bind(&at).bind(vendor_id).bind(org_id).execute(&mut *tx).await?;
+            insert_audit(&mut *tx, org_id, actor, NewAudit {
+                action: "vendor.shred",
+                entity_kind: "vendor",
+                entity_id: Some(vendor_id),
+                summary: format!("crypto-shredded the data of {name}: destroyed KEK {kek}; {} evidence file(s) can no longer be decrypted", keys.len()),
+                before: None,
+                after: Some(serde_json::json!({ "kek": kek, "evidence_files": keys.len() })),
+            }).await?;
+            tx.commit().await?;
+            Ok(keys)
+        })
+    }
+
+    /// When the vendor's data was crypto-shredded, if it was.
+    pub async fn vendor_shredded_at(
+        &self,
+        org_id: &str,
+        vendor_id: &str,
+    ) -> Result<Option<String>, StoreError> {
+        on_pool!(self, pool => {
+            Ok(sqlx::query_scalar::<_, Option<String>>("SELECT data_shredded_at FROM vendors WHERE id = $1 AND org_id = $2")
+                .bind(vendor_id).bind(org_id).fetch_optional(pool).await?.flatten())
+        })
+    }
+
     pub async fn evidence_storage_keys(&self) -> Result<Vec<String>, StoreError> {
         on_pool!(self, pool => {
             Ok(sqlx::query_scalar("SELECT storage_key FROM evidence").fetch_all(pool).await?)

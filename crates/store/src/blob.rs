@@ -34,6 +34,13 @@ pub enum BlobError {
 /// Stores opaque bytes under keys Mamori generates (`[a-z0-9-]`).
 pub trait BlobStore: Send + Sync {
     fn put(&self, key: &str, bytes: &[u8]) -> Result<(), BlobError>;
+    /// Stores a blob that belongs to one vendor: an encrypting store keeps
+    /// it under that vendor's key, so the vendor's files can be shredded
+    /// alone. Plain stores treat it as `put`.
+    fn put_for_vendor(&self, key: &str, vendor_id: &str, bytes: &[u8]) -> Result<(), BlobError> {
+        let _ = vendor_id;
+        self.put(key, bytes)
+    }
     fn get(&self, key: &str) -> Result<Vec<u8>, BlobError>;
     /// Deleting a missing key is not an error.
     fn delete(&self, key: &str) -> Result<(), BlobError>;
@@ -125,12 +132,16 @@ impl BlobStore for FsBlobStore {
 /// Encrypts every blob under the customer's key before it reaches the
 /// store below (`mamori_keys::seal`), bound to the tenant and the blob's
 /// key, so a file copied to another name or installation does not open.
-/// Files written before encryption was enabled are read as they are and
-/// reported in the log; they are sealed when written again.
+/// A vendor's files are sealed under that vendor's KEK when per-vendor keys
+/// are on. Files written before encryption was enabled are read as they are
+/// and reported in the log; they are sealed when written again.
 pub struct SealedBlobStore {
     inner: std::sync::Arc<dyn BlobStore>,
     provider: std::sync::Arc<dyn mamori_keys::KeyProvider>,
     tenant: String,
+    per_vendor_keys: bool,
+    /// KEKs known to exist, so each is created at most once per process.
+    known_keks: std::sync::Mutex<std::collections::HashSet<String>>,
 }
 
 impl SealedBlobStore {
@@ -143,7 +154,15 @@ impl SealedBlobStore {
             inner,
             provider,
             tenant: tenant.to_string(),
+            per_vendor_keys: false,
+            known_keks: Default::default(),
         }
+    }
+
+    /// Seals each vendor's files under the vendor's own KEK.
+    pub fn with_per_vendor_keys(mut self, on: bool) -> Self {
+        self.per_vendor_keys = on;
+        self
     }
 
     fn binding<'a>(&'a self, key: &'a str) -> mamori_keys::Binding<'a> {
@@ -153,17 +172,46 @@ impl SealedBlobStore {
             object_id: key,
         }
     }
+
+    fn seal_under(&self, kek: &str, key: &str, bytes: &[u8]) -> Result<(), BlobError> {
+        let key_error = |source| BlobError::Key {
+            key: key.to_string(),
+            source,
+        };
+        let known = self
+            .known_keks
+            .lock()
+            .map(|k| k.contains(kek))
+            .unwrap_or(false);
+        if !known {
+            self.provider.ensure_kek(kek).map_err(key_error)?;
+            if let Ok(mut k) = self.known_keks.lock() {
+                k.insert(kek.to_string());
+            }
+        }
+        let sealed = mamori_keys::seal(self.provider.as_ref(), kek, &self.binding(key), bytes)
+            .map_err(|e| {
+                // A KEK destroyed meanwhile must be checked again next time.
+                if let Ok(mut k) = self.known_keks.lock() {
+                    k.remove(kek);
+                }
+                key_error(e)
+            })?;
+        self.inner.put(key, &sealed)
+    }
 }
 
 impl BlobStore for SealedBlobStore {
     fn put(&self, key: &str, bytes: &[u8]) -> Result<(), BlobError> {
-        let sealed = mamori_keys::seal(self.provider.as_ref(), &self.binding(key), bytes).map_err(
-            |source| BlobError::Key {
-                key: key.to_string(),
-                source,
-            },
-        )?;
-        self.inner.put(key, &sealed)
+        self.seal_under(mamori_keys::DEFAULT_KEK, key, bytes)
+    }
+
+    fn put_for_vendor(&self, key: &str, vendor_id: &str, bytes: &[u8]) -> Result<(), BlobError> {
+        if self.per_vendor_keys {
+            self.seal_under(&mamori_keys::vendor_kek(vendor_id), key, bytes)
+        } else {
+            self.put(key, bytes)
+        }
     }
 
     fn get(&self, key: &str) -> Result<Vec<u8>, BlobError> {

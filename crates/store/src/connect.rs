@@ -24,12 +24,25 @@ pub(crate) enum Pool {
 #[derive(Clone)]
 pub struct Store {
     pub(crate) pool: Pool,
+    /// Seals sensitive fields under the customer's key, when configured.
+    pub(crate) field_sealer: Option<std::sync::Arc<crate::sealed_fields::FieldSealer>>,
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
 impl Store {
+    /// Seals sensitive fields (see `sealed_fields`) with `sealer`.
+    pub fn with_field_sealer(mut self, sealer: crate::sealed_fields::FieldSealer) -> Self {
+        self.field_sealer = Some(std::sync::Arc::new(sealer));
+        self
+    }
+
+    /// The sealer of sensitive fields, when the installation has one.
+    pub fn field_sealer(&self) -> Option<std::sync::Arc<crate::sealed_fields::FieldSealer>> {
+        self.field_sealer.clone()
+    }
+
     /// Opens (creating if needed) the embedded database `mamori.db` in a data
     /// directory.
     pub async fn open_data_dir(dir: &Path) -> Result<Store, StoreError> {
@@ -89,6 +102,7 @@ impl Store {
             .await?;
         Ok(Store {
             pool: Pool::Sqlite(pool),
+            field_sealer: None,
         })
     }
 
@@ -100,6 +114,7 @@ impl Store {
             .await?;
         Ok(Store {
             pool: Pool::Postgres(pool),
+            field_sealer: None,
         })
     }
 

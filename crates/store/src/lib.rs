@@ -17,6 +17,7 @@ mod error;
 mod policy;
 mod remediation;
 mod risk;
+pub mod sealed_fields;
 mod session;
 pub mod test_support;
 mod user;

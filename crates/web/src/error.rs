@@ -14,6 +14,11 @@ pub enum WebError {
     /// Signed in, allowed on the route, but the policy refuses the decision.
     Forbidden(String),
     Conflict(String),
+    /// The customer's key manager refused or could not be reached: the
+    /// protected data cannot be shown (the kill switch, or an outage).
+    KeyUnavailable(String),
+    /// The data was crypto-shredded and is gone for good.
+    Gone(String),
     Internal(String),
 }
 
@@ -27,6 +32,8 @@ impl WebError {
             WebError::NotFound => StatusCode::NOT_FOUND,
             WebError::Forbidden(_) => StatusCode::FORBIDDEN,
             WebError::Conflict(_) => StatusCode::CONFLICT,
+            WebError::KeyUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            WebError::Gone(_) => StatusCode::GONE,
             WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -35,6 +42,8 @@ impl WebError {
         match self {
             WebError::BadRequest(m)
             | WebError::Conflict(m)
+            | WebError::KeyUnavailable(m)
+            | WebError::Gone(m)
             | WebError::Forbidden(m)
             | WebError::Unprocessable(m, _) => m.clone(),
             WebError::NotFound => "not found".into(),
@@ -87,6 +96,7 @@ impl From<AppError> for WebError {
             AppError::Risk(m) => WebError::BadRequest(m),
             AppError::RiskRejected(p) => WebError::Unprocessable(p.join("; "), Vec::new()),
             AppError::Refused(m) => WebError::Forbidden(format!("refused: {m}")),
+            AppError::KeyUnavailable(m) => WebError::KeyUnavailable(m),
             AppError::AnswersRejected(problems) => WebError::Unprocessable(
                 format!(
                     "the answers were rejected; nothing was changed: {}",

@@ -187,6 +187,12 @@ fn table() -> Routes {
         VendorWrite,
         pages::vendors::edit_form,
     )
+    .add(
+        post.clone(),
+        "/vendors/{id}/shred",
+        KeyManage,
+        pages::vendors::shred,
+    )
     .add(get.clone(), "/policy", PolicyRead, pages::policy::show)
     .add(
         get.clone(),

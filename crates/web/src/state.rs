@@ -50,6 +50,8 @@ pub struct AppState {
     /// Where evidence files go; `None` until the server configures it, and
     /// uploads are refused meanwhile.
     pub blobs: Option<Arc<dyn BlobStore>>,
+    /// The customer's key manager (for key operations such as shredding).
+    pub keys: Option<Arc<dyn mamori_keys::KeyProvider>>,
     /// The risk policy in force (matrix, threshold, deadlines, acceptance).
     pub risk_policy: Arc<RwLock<RiskPolicy>>,
     /// The contract clause catalog shipped with Mamori.
@@ -69,6 +71,7 @@ impl AppState {
             org_name: Arc::new(std::sync::OnceLock::new()),
             assessment_policy: Arc::new(AssessmentPolicy::default_policy()),
             blobs: None,
+            keys: None,
             risk_policy: Arc::new(RwLock::new(RiskPolicy::default_policy())),
             clauses: Arc::new(ClauseCatalog::builtin()),
         }
@@ -77,6 +80,12 @@ impl AppState {
     /// Stores evidence files in `blobs`.
     pub fn with_blob_store(mut self, blobs: Arc<dyn BlobStore>) -> Self {
         self.blobs = Some(blobs);
+        self
+    }
+
+    /// Key operations (shredding) go to `keys`.
+    pub fn with_key_provider(mut self, keys: Arc<dyn mamori_keys::KeyProvider>) -> Self {
+        self.keys = Some(keys);
         self
     }
 

@@ -56,17 +56,32 @@ async fn spawn_app() -> TestApp {
     mamori_app::assessments::sync_builtin_templates(&db.store)
         .await
         .expect("built-in questionnaires");
+    // Evidence is sealed under a local key file, one KEK per vendor, as
+    // `mamori serve` does by default.
     let evidence = tempfile::tempdir().expect("evidence dir");
-    let blobs: std::sync::Arc<dyn mamori_store::blob::BlobStore> = std::sync::Arc::new(
-        mamori_store::blob::FsBlobStore::open(evidence.path()).expect("blob store"),
+    let files: std::sync::Arc<dyn mamori_store::blob::BlobStore> = std::sync::Arc::new(
+        mamori_store::blob::FsBlobStore::open(&evidence.path().join("files")).expect("blob store"),
     );
+    let keys: std::sync::Arc<dyn mamori_keys::KeyProvider> = std::sync::Arc::new(
+        mamori_keys::local::LocalKeyProvider::create(
+            &evidence.path().join("keys.json"),
+            b"a test passphrase, long enough",
+        )
+        .expect("key file"),
+    );
+    let blobs: std::sync::Arc<dyn mamori_store::blob::BlobStore> = std::sync::Arc::new(
+        mamori_store::blob::SealedBlobStore::new(files, keys.clone(), &org_id)
+            .with_per_vendor_keys(true),
+    );
+    let sealer = mamori_store::sealed_fields::FieldSealer::new(keys.clone(), &org_id, true);
     let state = AppState::new(
-        db.store.clone(),
+        db.store.clone().with_field_sealer(sealer),
         org_id,
         TieringPolicy::builtin(),
         WebConfig::default(),
     )
-    .with_blob_store(blobs);
+    .with_blob_store(blobs)
+    .with_key_provider(keys);
     let app = build_router(state.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -1240,4 +1255,259 @@ fn validate_oscal(document: &serde_json::Value) {
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
+}
+
+async fn vendor_with_status(
+    app: &TestApp,
+    name: &str,
+    status: mamori_domain::LifecycleStatus,
+) -> String {
+    let policy = TieringPolicy::builtin();
+    let mut draft = mamori_demo::demo_organisation()
+        .vendors
+        .into_iter()
+        .next()
+        .expect("a demo vendor");
+    draft.legal_name = name.to_string();
+    draft.external_id = None;
+    draft.status = status;
+    mamori_app::vendors::create_vendor(
+        &app.state.store,
+        &app.state.org_id,
+        &policy,
+        &draft,
+        &Actor::system("test"),
+    )
+    .await
+    .expect("vendor")
+}
+
+async fn upload_test_evidence(app: &TestApp, vendor_id: &str, text: &str) -> String {
+    let blobs = app.state.blobs.clone().expect("blob store");
+    mamori_app::assessments::upload_evidence(
+        &app.state.store,
+        &blobs,
+        &app.state.org_id,
+        vendor_id,
+        None,
+        &mamori_app::assessments::EvidenceForm {
+            kind: "pentest".into(),
+            issuer: "Test Lab".into(),
+            issued_on: Some("2026-06-01".into()),
+            ..Default::default()
+        },
+        "pentest.txt",
+        text.as_bytes(),
+        "test",
+        &Actor::system("test"),
+    )
+    .await
+    .expect("evidence upload")
+}
+
+fn tree_contains(dir: &std::path::Path, needle: &[u8]) -> bool {
+    std::fs::read_dir(dir).expect("dir").any(|entry| {
+        let path = entry.expect("entry").path();
+        if path.is_dir() {
+            tree_contains(&path, needle)
+        } else {
+            std::fs::read(&path)
+                .map(|bytes| bytes.windows(needle.len()).any(|w| w == needle))
+                .unwrap_or(false)
+        }
+    })
+}
+
+#[tokio::test]
+async fn evidence_is_sealed_per_vendor_the_kill_switch_blocks_reads_and_shredding_is_final() {
+    use mamori_domain::LifecycleStatus;
+    let app = spawn_app().await;
+    let admin = app.login(Role::Administrator).await;
+    let ended = vendor_with_status(
+        &app,
+        "Former Imaging Partner KK",
+        LifecycleStatus::Terminated,
+    )
+    .await;
+    let active = vendor_with_status(&app, "Current Lab Services KK", LifecycleStatus::Active).await;
+    let secret_a = "Pentest finding: PACS gateway admin password is pacs-admin-2026";
+    let secret_b = "Pentest finding: LIS interface accepts unauthenticated HL7";
+    let ev_a = upload_test_evidence(&app, &ended, secret_a).await;
+    let ev_b = upload_test_evidence(&app, &active, secret_b).await;
+
+    // Readable through Mamori; nowhere in the clear on disk.
+    let resp = app.get(&admin, &format!("/evidence/{ev_a}")).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(resp.text().await.expect("body"), secret_a);
+    assert!(!tree_contains(app._evidence.path(), secret_a.as_bytes()));
+    assert!(!tree_contains(app._evidence.path(), secret_b.as_bytes()));
+
+    // Shredding is refused for a vendor that is still active, and without
+    // the exact name.
+    let resp = app
+        .post_form(
+            &admin,
+            &format!("/vendors/{active}/shred"),
+            &[("confirm_name", "Current Lab Services KK")],
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+    let resp = app
+        .post_form(
+            &admin,
+            &format!("/vendors/{ended}/shred"),
+            &[("confirm_name", "Former Imaging")],
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+    let page = app
+        .get(&admin, &format!("/vendors/{ended}"))
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert!(
+        page.contains("shred-form"),
+        "the terminated vendor offers shredding"
+    );
+
+    let resp = app
+        .post_form(
+            &admin,
+            &format!("/vendors/{ended}/shred"),
+            &[("confirm_name", "Former Imaging Partner KK")],
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let resp = app.get(&admin, &format!("/evidence/{ev_a}")).await;
+    assert_eq!(resp.status(), StatusCode::GONE);
+    assert!(resp.text().await.expect("body").contains("crypto-shredded"));
+    let page = app
+        .get(&admin, &format!("/vendors/{ended}"))
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert!(
+        page.contains("id=\"shredded\""),
+        "the vendor page says it was shredded"
+    );
+    assert!(!page.contains("shred-form"));
+    let keys = app.state.keys.clone().expect("key provider");
+    assert!(
+        keys.generate_data_key(
+            &mamori_keys::vendor_kek(&ended),
+            &mamori_keys::Binding {
+                tenant: "x",
+                kind: "y",
+                object_id: "z"
+            }
+        )
+        .is_err(),
+        "the vendor's KEK is gone from the key manager"
+    );
+    let audit = app
+        .state
+        .store
+        .audit_page(&app.state.org_id, Some(&ended), 1, 50)
+        .await
+        .expect("audit");
+    assert!(audit.entries.iter().any(|e| e.action == "vendor.shred"));
+    // The other vendor is untouched.
+    let resp = app.get(&admin, &format!("/evidence/{ev_b}")).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+
+    // The kill switch: the customer revokes the KEK in their key manager.
+    // Reads stop with a clear answer, not a crash or partial data.
+    keys.destroy_kek(&mamori_keys::vendor_kek(&active))
+        .expect("revoke");
+    let resp = app.get(&admin, &format!("/evidence/{ev_b}")).await;
+    assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body = resp.text().await.expect("body");
+    assert!(body.contains("key manager refused"), "{body}");
+    assert!(!body.contains("LIS interface"));
+}
+
+#[tokio::test]
+async fn sensitive_answers_are_sealed_in_the_database_and_a_revoked_key_hides_the_assessment() {
+    let app = spawn_app().await;
+    let rm = app.login(Role::RiskManager).await;
+    let vendor = demo_vendor(&app, mamori_domain::Tier::High).await;
+    let resp = app
+        .post_form(&rm, &format!("/vendors/{vendor}/assessments"), &[])
+        .await;
+    let page = location(&resp);
+    let id = page.trim_start_matches("/assessments/").to_string();
+    let resp = app
+        .post_form(
+            &rm,
+            &format!("/assessments/{id}/send"),
+            &[
+                ("contact_name", "Pat Vendor"),
+                ("contact_email", "pat@vendor.example"),
+            ],
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+
+    let store = &app.state.store;
+    let org = &app.state.org_id;
+    let ctx = mamori_app::assessments::load_context(store, org, &id)
+        .await
+        .expect("context");
+    let sensitive = ctx
+        .template
+        .questions
+        .iter()
+        .find(|q| q.sensitive)
+        .expect("the full questionnaire has a sensitive question")
+        .id
+        .clone();
+    let secret = "Ransomware on 2026-03-02 exposed 41,200 radiology records";
+    let mut values = std::collections::HashMap::new();
+    values.insert(sensitive.clone(), vec![secret.to_string()]);
+    values.insert("soc2.has_report".to_string(), vec!["yes".to_string()]);
+    mamori_app::assessments::save_answers(store, &ctx, &values, "vendor", &Actor::system("test"))
+        .await
+        .expect("save")
+        .expect("no problems");
+
+    // In the database: sealed, bound to its record; other answers in clear.
+    let raw = store.answers(&id).await.expect("answers");
+    let stored = raw
+        .iter()
+        .find(|a| a.question_id == sensitive)
+        .expect("stored");
+    assert!(mamori_store::sealed_fields::is_sealed(&stored.answer_json));
+    assert!(!stored.answer_json.contains("Ransomware"));
+    let plain = raw
+        .iter()
+        .find(|a| a.question_id == "soc2.has_report")
+        .expect("stored");
+    assert!(!mamori_store::sealed_fields::is_sealed(&plain.answer_json));
+    // Through Mamori: the answer reads back.
+    let ctx = mamori_app::assessments::load_context(store, org, &id)
+        .await
+        .expect("context");
+    let shown = serde_json::to_string(&ctx.answers[&sensitive]).expect("json");
+    assert!(shown.contains("Ransomware"), "{shown}");
+    assert_eq!(app.get(&rm, &page).await.status(), StatusCode::OK);
+
+    // The customer revokes the vendor's KEK: no partial assessment, a clear answer.
+    let keys = app.state.keys.clone().expect("keys");
+    keys.destroy_kek(&mamori_keys::vendor_kek(&vendor))
+        .expect("revoke");
+    let err = mamori_app::assessments::load_context(store, org, &id)
+        .await
+        .err()
+        .expect("refused");
+    assert!(
+        matches!(err, mamori_app::AppError::KeyUnavailable(_)),
+        "{err}"
+    );
+    let resp = app.get(&rm, &page).await;
+    assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body = resp.text().await.expect("body");
+    assert!(body.contains("sealed under the customer"), "{body}");
+    assert!(!body.contains("radiology"));
 }

@@ -279,6 +279,7 @@ pub fn evidence_views(
         .map(|e| {
             let status = app::evidence_state(e, &state.assessment_policy);
             let (label, class) = match &status {
+                _ if e.shredded_at.is_some() => (chrome.t("evidence.shredded").to_string(), "bad"),
                 EvidenceStatus::Current => (chrome.t("evidence.current").to_string(), "ok"),
                 EvidenceStatus::Stale(why) => {
                     (format!("{}: {why}", chrome.t("evidence.stale")), "warn")
@@ -810,13 +811,8 @@ pub async fn download_evidence(
                 .into_response()
         }
         Ok(Err(e)) => {
-            error_page(
-                &state,
-                Some(&user),
-                locale,
-                WebError::Internal(e.to_string()),
-            )
-            .await
+            let error = blob_error(e, record.shredded_at.as_deref());
+            error_page(&state, Some(&user), locale, error).await
         }
         Err(e) => {
             error_page(
@@ -934,5 +930,34 @@ pub async fn oscal(
         )
             .into_response(),
         Err(e) => error_page(&state, Some(&user), locale, e.into()).await,
+    }
+}
+
+/// What a reader is told when a protected file cannot be returned: shredded
+/// for good, refused by the customer's key manager (revoked KEK: the kill
+/// switch), the key manager unreachable, or the file changed.
+pub fn blob_error(e: mamori_store::blob::BlobError, shredded_at: Option<&str>) -> WebError {
+    use mamori_keys::KeyError;
+    use mamori_store::blob::BlobError;
+    if let Some(when) = shredded_at {
+        return WebError::Gone(format!(
+            "this file was crypto-shredded on {when}: its key was destroyed and nobody can decrypt it any more"
+        ));
+    }
+    match e {
+        BlobError::Key { source, .. } => match source {
+            KeyError::Unwrap(reason) => WebError::KeyUnavailable(format!(
+                "the customer's key manager refused this file's key ({reason}). The key was revoked or destroyed: Mamori cannot show anything it protects until the key manager releases it again"
+            )),
+            KeyError::Unavailable(reason) => WebError::KeyUnavailable(format!(
+                "the key manager cannot be reached ({reason}); nothing was changed, try again later"
+            )),
+            KeyError::Authentication | KeyError::Header(_) => WebError::KeyUnavailable(
+                "the stored file failed its integrity check (it was changed or moved): it is not shown".into(),
+            ),
+            KeyError::Config(reason) => WebError::Internal(reason),
+        },
+        BlobError::NotFound { .. } => WebError::NotFound,
+        other => WebError::Internal(other.to_string()),
     }
 }

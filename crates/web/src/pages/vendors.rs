@@ -330,6 +330,11 @@ pub struct VendorPageView {
     pub assessments: Vec<super::assessments::AssessmentRow>,
     pub findings: Vec<super::assessments::FindingView>,
     pub evidence: Vec<super::assessments::EvidenceView>,
+    /// When the vendor's data was crypto-shredded (empty: not shredded).
+    pub shredded_at: String,
+    /// The shredding form is offered (terminated vendor, key manager
+    /// configured, the user may manage keys).
+    pub can_shred: bool,
 }
 
 pub struct ServiceRow {
@@ -517,6 +522,16 @@ pub async fn show(
     } else {
         (Vec::new(), Vec::new(), Vec::new())
     };
+    let shredded_at = state
+        .store
+        .vendor_shredded_at(&state.org_id, &id)
+        .await
+        .unwrap_or_default()
+        .unwrap_or_default();
+    let can_shred = shredded_at.is_empty()
+        && state.keys.is_some()
+        && record.draft.status == mamori_domain::LifecycleStatus::Terminated
+        && user.can(mamori_domain::Permission::KeyManage);
     let tr = &chrome.tr;
     let policy = state.policy().await;
     // The explanation is the policy's own assessment of the stored facts.
@@ -598,6 +613,8 @@ pub async fn show(
         assessments,
         findings,
         evidence,
+        shredded_at,
+        can_shred,
         v: record,
         chrome,
     };
@@ -918,4 +935,62 @@ pub async fn export_response(
         bytes,
     )
         .into_response())
+}
+
+#[derive(Deserialize)]
+pub struct ShredForm {
+    #[serde(default)]
+    pub confirm_name: String,
+}
+
+/// Crypto-shreds a terminated vendor's data: destroys the vendor's KEK in
+/// the customer's key manager (see `mamori_app::keys`).
+pub async fn shred(
+    State(state): State<AppState>,
+    Extension(RequestLocale(locale)): Extension<RequestLocale>,
+    Extension(user): Extension<CurrentUser>,
+    Path(id): Path<String>,
+    Form(form): Form<ShredForm>,
+) -> Response {
+    let (Some(keys), Some(blobs)) = (state.keys.clone(), state.blobs.clone()) else {
+        return error_page(
+            &state,
+            Some(&user),
+            locale,
+            WebError::Conflict("no key manager is configured for this installation".into()),
+        )
+        .await;
+    };
+    // The key manager may block (network, HSM): run it off the async pool.
+    let outcome = {
+        let store = state.store.clone();
+        let org = state.org_id.clone();
+        let actor = user.actor();
+        let vendor = id.clone();
+        tokio::task::spawn_blocking(move || {
+            tokio::runtime::Handle::current().block_on(mamori_app::keys::shred_vendor_data(
+                &store,
+                keys.as_ref(),
+                blobs.as_ref(),
+                &org,
+                &vendor,
+                &form.confirm_name,
+                &actor,
+            ))
+        })
+        .await
+    };
+    match outcome {
+        Ok(Ok(_)) => Redirect::to(&format!("/vendors/{id}#shredding")).into_response(),
+        Ok(Err(e)) => error_page(&state, Some(&user), locale, e.into()).await,
+        Err(e) => {
+            error_page(
+                &state,
+                Some(&user),
+                locale,
+                WebError::Internal(e.to_string()),
+            )
+            .await
+        }
+    }
 }

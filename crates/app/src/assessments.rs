@@ -119,8 +119,27 @@ impl AssessmentContext {
     }
 }
 
+/// What a person (possibly a vendor on the portal) is told when the key
+/// manager fails: the kind of failure, never addresses, KEK names or
+/// module paths (those go to the server log).
+pub fn key_manager_message(e: &mamori_keys::KeyError) -> String {
+    use mamori_keys::KeyError;
+    match e {
+        KeyError::Unwrap(_) => {
+            "the customer's key manager refused the key (revoked or destroyed)".into()
+        }
+        KeyError::Unavailable(_) => "the key manager cannot be reached; try again later".into(),
+        KeyError::Authentication | KeyError::Header(_) => {
+            "the protected data failed its integrity check".into()
+        }
+        KeyError::Config(_) => {
+            "the key configuration is not usable; the details are in the server log".into()
+        }
+    }
+}
+
 /// The object an answer's envelope is bound to.
-fn answer_object(assessment_id: &str, question_id: &str) -> String {
+pub fn answer_object(assessment_id: &str, question_id: &str) -> String {
     format!("{assessment_id}/{question_id}")
 }
 
@@ -133,6 +152,15 @@ async fn seal_sensitive_answers(
     ctx: &AssessmentContext,
     changes: Vec<(String, Option<String>)>,
 ) -> Result<Vec<(String, Option<String>)>, AppError> {
+    if store
+        .vendor_shredded_at(&ctx.record.org_id, &ctx.record.vendor_id)
+        .await?
+        .is_some()
+    {
+        return Err(AppError::Gone(
+            "this vendor's data was crypto-shredded: its answers cannot change".into(),
+        ));
+    }
     let Some(sealer) = store.field_sealer() else {
         return Ok(changes);
     };
@@ -158,9 +186,13 @@ async fn seal_sensitive_answers(
                 Some(json) if sensitive.contains(&q) => {
                     match sealer.seal("answer", &answer_object(&assessment, &q), Some(&vendor), &json) {
                         Ok(sealed) => Ok((q, Some(sealed))),
-                        Err(e) => Err(AppError::Template(format!(
-                            "the answer to '{q}' is sealed under the customer's key, and {e}; nothing was saved"
-                        ))),
+                        Err(e) => {
+                            tracing::warn!(question = %q, error = %e, "sealing an answer failed");
+                            Err(AppError::KeyUnavailable(format!(
+                                "the answer to '{q}' is sealed under the customer's key: {}; nothing was saved",
+                                key_manager_message(&e)
+                            )))
+                        }
                     }
                 }
                 other => Ok((q, other)),
@@ -192,34 +224,41 @@ async fn open_sealed_answers(
         return Some((n, "no key manager is configured".into()));
     };
     let assessment = assessment_id.to_string();
-    let mut work: Vec<(usize, String, String)> = stored
+    let work: Vec<(usize, String, String)> = stored
         .iter()
         .enumerate()
         .filter(|(_, a)| mamori_store::sealed_fields::is_sealed(&a.answer_json))
         .map(|(i, a)| (i, a.question_id.clone(), a.answer_json.clone()))
         .collect();
+    let total = work.len();
     let opened = tokio::task::spawn_blocking(move || {
-        for (_, q, value) in work.iter_mut() {
-            match sealer.open("answer", &answer_object(&assessment, q), value) {
-                Ok(clear) => *value = clear,
-                Err(e) => *q = format!("\u{0}{e}"),
+        let mut out = Vec::with_capacity(work.len());
+        for (i, q, value) in work {
+            match sealer.open("answer", &answer_object(&assessment, &q), &value) {
+                Ok(clear) => out.push((i, clear)),
+                // One refusal or outage answers for all: the page is not
+                // shown, so asking again for every answer only adds waiting.
+                Err(e) => return Err(e),
             }
         }
-        work
+        Ok(out)
     })
-    .await
-    .ok()?;
-    let mut failed = 0;
-    let mut reason = String::new();
-    for (i, q, value) in opened {
-        if let Some(e) = q.strip_prefix('\u{0}') {
-            failed += 1;
-            reason = e.to_string();
-        } else if let Some(a) = stored.get_mut(i) {
-            a.answer_json = value;
+    .await;
+    match opened {
+        Ok(Ok(clear)) => {
+            for (i, value) in clear {
+                if let Some(a) = stored.get_mut(i) {
+                    a.answer_json = value;
+                }
+            }
+            None
         }
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "opening sealed answers failed");
+            Some((total, key_manager_message(&e)))
+        }
+        Err(e) => Some((total, format!("the key task failed: {e}"))),
     }
-    (failed > 0).then_some((failed, reason))
 }
 
 pub async fn load_context(
@@ -926,6 +965,11 @@ pub async fn upload_evidence(
     uploaded_by: &str,
     actor: &Actor,
 ) -> Result<String, AppError> {
+    if store.vendor_shredded_at(org_id, vendor_id).await?.is_some() {
+        return Err(AppError::Gone(
+            "this vendor's data was crypto-shredded: nothing more is stored for it".into(),
+        ));
+    }
     if bytes.is_empty() {
         return Err(AppError::Template("the file is empty".into()));
     }
@@ -975,7 +1019,13 @@ pub async fn upload_evidence(
         tokio::task::spawn_blocking(move || blobs.put_for_vendor(&key, &vendor, &data))
             .await
             .map_err(|e| AppError::Template(format!("file storage failed: {e}")))?
-            .map_err(|e| AppError::Template(e.to_string()))?;
+            .map_err(|e| match e {
+                mamori_store::blob::BlobError::Key { source, .. } => {
+                    tracing::warn!(error = %source, "evidence upload: the key manager failed");
+                    AppError::KeyUnavailable(key_manager_message(&source))
+                }
+                other => AppError::Template(other.to_string()),
+            })?;
     }
     let record = NewEvidence {
         vendor_id: vendor_id.to_string(),

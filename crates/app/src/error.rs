@@ -34,6 +34,9 @@ pub enum AppError {
     /// (revoked or destroyed KEK) or cannot (unreachable).
     #[error("{0}")]
     KeyUnavailable(String),
+    /// The vendor's data was crypto-shredded: nothing is added to it.
+    #[error("{0}")]
+    Gone(String),
     #[error("the answers were rejected ({} problem(s)); nothing was changed: {}", .0.len(), .0.join("; "))]
     AnswersRejected(Vec<String>),
 }

@@ -1,8 +1,10 @@
 //! Crypto-shredding a vendor's data when the relationship has ended.
 
 use mamori_domain::LifecycleStatus;
+use mamori_keys::envelope::Header;
 use mamori_keys::{vendor_kek, KeyError, KeyProvider};
 use mamori_store::blob::BlobStore;
+use mamori_store::sealed_fields::FieldSealer;
 use mamori_store::{Actor, Store, VendorScope};
 
 use crate::AppError;
@@ -20,9 +22,17 @@ pub struct ShredOutcome {
 
 /// Destroys the vendor's KEK in the key manager, then records it (vendor
 /// and evidence marked, audit record) and removes the ciphertext files.
-/// Only a terminated vendor can be shredded, and `confirm_name` must be its
-/// name. The KEK goes first: if anything after it fails, the data is
-/// unreadable already and a rerun completes the record.
+/// Only a terminated vendor can be shredded, `confirm_name` must be its
+/// name, and the installation must keep one KEK per vendor.
+///
+/// First, anything of the vendor's that is not under its KEK yet (files
+/// stored in clear or under the installation's KEK before per-vendor keys,
+/// answers sealed then) is sealed again under it, so destroying the KEK
+/// leaves nothing readable. The KEK goes before the record: if anything
+/// after it fails, the data is unreadable already and a rerun completes
+/// the record. A key manager that does not confirm the destruction stops
+/// everything, with nothing marked.
+#[allow(clippy::too_many_arguments)]
 pub async fn shred_vendor_data(
     store: &Store,
     provider: &dyn KeyProvider,
@@ -30,6 +40,7 @@ pub async fn shred_vendor_data(
     org_id: &str,
     vendor_id: &str,
     confirm_name: &str,
+    per_vendor_keys: bool,
     actor: &Actor,
 ) -> Result<ShredOutcome, AppError> {
     let vendor = store
@@ -47,18 +58,75 @@ pub async fn shred_vendor_data(
             "type the vendor's name exactly ('{name}') to confirm the shredding"
         )));
     }
+    if !per_vendor_keys {
+        return Err(AppError::Refused(
+            "shredding one vendor needs one key per vendor (per_vendor_keys = true in keys.toml); with one key for the installation, destroying it would destroy every vendor's data".into(),
+        ));
+    }
     let kek = vendor_kek(vendor_id);
-    match provider.destroy_kek(&kek) {
-        Ok(()) => {}
-        // Never created (no files were sealed under it) or destroyed by an
-        // earlier, interrupted run: nothing is readable under it either way.
-        Err(KeyError::Config(reason)) | Err(KeyError::Unwrap(reason)) => {
-            tracing::info!(%kek, %reason, "vendor KEK absent or destroyed already");
+    let key_error = |what: &str, e: KeyError| {
+        AppError::KeyUnavailable(format!(
+            "shredding stopped before anything was destroyed: {what}: {e}"
+        ))
+    };
+    let already = store.vendor_shredded_at(org_id, vendor_id).await?.is_some();
+    let evidence = store.evidence_for_vendor(org_id, vendor_id).await?;
+    let answers = store.sealed_answers_for_vendor(org_id, vendor_id).await?;
+    if !already {
+        // Everything of the vendor's under its own KEK first.
+        for e in &evidence {
+            let under = files
+                .kek_of(&e.storage_key)
+                .map_err(|err| AppError::KeyUnavailable(err.to_string()))?;
+            if under.as_deref() != Some(kek.as_str()) {
+                let bytes = files
+                    .get(&e.storage_key)
+                    .map_err(|err| AppError::KeyUnavailable(err.to_string()))?;
+                files
+                    .put_for_vendor(&e.storage_key, vendor_id, &bytes)
+                    .map_err(|err| AppError::KeyUnavailable(err.to_string()))?;
+            }
         }
-        Err(e) => {
-            return Err(AppError::Refused(format!(
-                "the key manager did not destroy {kek}: {e}"
-            )))
+        if !answers.is_empty() {
+            let sealer = store.field_sealer().ok_or_else(|| {
+                AppError::KeyUnavailable(
+                    "the vendor has sealed answers but no key manager is configured".into(),
+                )
+            })?;
+            for (assessment, question, value) in &answers {
+                let object = crate::assessments::answer_object(assessment, question);
+                let under = FieldSealer::envelope(value)
+                    .and_then(|env| Header::parse(&env).ok().map(|(h, _)| h.kek.id));
+                if under.as_deref() == Some(kek.as_str()) {
+                    continue;
+                }
+                let clear = sealer
+                    .open("answer", &object, value)
+                    .map_err(|e| key_error("opening a sealed answer", e))?;
+                let resealed = sealer
+                    .seal("answer", &object, Some(vendor_id), &clear)
+                    .map_err(|e| key_error("sealing an answer under the vendor's key", e))?;
+                store
+                    .replace_sealed_answer(assessment, question, value, &resealed)
+                    .await?;
+            }
+        }
+        let anything_sealed = !evidence.is_empty() || !answers.is_empty();
+        match provider.destroy_kek(&kek) {
+            Ok(()) => {}
+            // Nothing was ever sealed under it, so there is nothing to destroy.
+            Err(_) if !anything_sealed => {}
+            Err(e) => {
+                return Err(key_error(
+                    "the key manager did not destroy the vendor's key",
+                    e,
+                ))
+            }
+        }
+        if anything_sealed && provider.current_version(&kek).is_ok() {
+            return Err(AppError::KeyUnavailable(format!(
+                "the key manager still reports {kek} as usable after destroying it: nothing was marked as shredded"
+            )));
         }
     }
     let keys = store

@@ -341,16 +341,27 @@ pub enum BenchCommand {
         #[arg(long)]
         database_url: Option<String>,
     },
-    /// Envelope encryption with the local key file: AES-256-GCM throughput
-    /// on one core, a 10 MB evidence file through the sealed file store, and
-    /// rewrapping N data keys.
+    /// Envelope encryption: AES-256-GCM throughput on one core, a 10 MB
+    /// evidence file through the sealed file store (local key file, and each
+    /// key manager given with --keys-config), the key manager's round trip,
+    /// and rewrapping N data keys.
     Keys {
         /// Megabytes sealed and opened for the throughput figure.
         #[arg(long, default_value_t = 256)]
         megabytes: usize,
-        /// Data keys rewrapped.
+        /// Data keys rewrapped (local key file; OpenBao with `rewrap_batch`).
         #[arg(long, default_value_t = 100_000)]
         rewraps: usize,
+        /// A `keys.toml` naming a key manager to measure as well (repeatable).
+        /// Secrets come from the sources it names; relative secret files are
+        /// resolved beside it. The KEKs it creates (`mamori-vendor-bench-<pid>`,
+        /// `mamori-bench-rewrap-<pid>`) are destroyed at the end.
+        #[arg(long = "keys-config", value_name = "FILE")]
+        keys_configs: Vec<std::path::PathBuf>,
+        /// Upload + download runs of the 10 MB file per key manager (after
+        /// one warm-up run).
+        #[arg(long, default_value_t = 20)]
+        runs: usize,
     },
     /// Re-evaluate the threshold of N risks after a risk policy change.
     RiskThreshold {

@@ -11,6 +11,7 @@ use mamori_keys::local::LocalKeyProvider;
 use mamori_keys::managed::ManagedProvider;
 use mamori_keys::{Binding, KeyProvider, DEFAULT_KEK};
 use mamori_store::blob::{BlobStore, FsBlobStore};
+use mamori_store::sealed_fields::FieldSealer;
 
 use crate::cli::{Cli, KeysCommand, KeysInitArgs};
 
@@ -218,13 +219,31 @@ pub async fn run(cli: &Cli, command: &KeysCommand) -> Result<()> {
     let files = FsBlobStore::open(&evidence_dir)
         .with_context(|| format!("cannot open {}", evidence_dir.display()))?;
     let stored = files.keys()?;
+    let answers = store
+        .sealed_answers()
+        .await
+        .context("reading the sealed answers")?;
+    let sealer = FieldSealer::new(keys.provider.clone(), &org_id, keys.config.per_vendor_keys);
+    let per_vendor = keys.config.per_vendor_keys;
+    let owners: FileOwners = store
+        .evidence_files()
+        .await
+        .context("reading the evidence records")?
+        .into_iter()
+        .map(|(key, vendor, shredded)| (key, (vendor, shredded)))
+        .collect();
+    // Files of shredded vendors are not looked at again.
+    let stored: Vec<String> = stored
+        .into_iter()
+        .filter(|k| !owners.get(k).is_some_and(|(_, shredded)| *shredded))
+        .collect();
     match command {
         KeysCommand::Init(_) => Ok(()),
-        KeysCommand::Status => status(&keys, &files, &stored),
+        KeysCommand::Status => status(&keys, &files, &stored, &answers),
         KeysCommand::Rotate { kek } => {
             let names: Vec<String> = match kek {
                 Some(k) => vec![k.clone()],
-                None => keks_in_use(&files, &stored)?,
+                None => keks_in_use(&files, &stored, &answers)?,
             };
             for name in &names {
                 let v = provider
@@ -232,14 +251,58 @@ pub async fn run(cli: &Cli, command: &KeysCommand) -> Result<()> {
                     .with_context(|| format!("rotating KEK {name}"))?;
                 println!("new KEK version: {} v{}", v.id, v.version);
             }
-            rewrap_all(provider, &files, &stored, &org_id)
+            rewrap_all(provider, &files, &stored, &owners, per_vendor, &org_id)?;
+            rewrap_answers(&store, &sealer, &answers).await
         }
-        KeysCommand::Rewrap => rewrap_all(provider, &files, &stored, &org_id),
-        KeysCommand::Verify { sample } => verify(provider, &files, &stored, &org_id, *sample),
+        KeysCommand::Rewrap => {
+            rewrap_all(provider, &files, &stored, &owners, per_vendor, &org_id)?;
+            rewrap_answers(&store, &sealer, &answers).await
+        }
+        KeysCommand::Verify { sample } => {
+            let files_result = verify(provider, &files, &stored, &org_id, *sample);
+            let mut failed = 0usize;
+            for (assessment, question, value) in &answers {
+                let object = mamori_app::assessments::answer_object(assessment, question);
+                if let Err(e) = sealer.open("answer", &object, value) {
+                    println!("  answer {object}: {e}");
+                    failed += 1;
+                }
+            }
+            println!(
+                "{} sealed answer(s) checked, {failed} failed",
+                answers.len()
+            );
+            files_result?;
+            if failed > 0 {
+                bail!("{failed} sealed answer(s) do not decrypt");
+            }
+            Ok(())
+        }
         KeysCommand::Shred { vendor, confirm } => {
             let actor = crate::cli_actor();
+            // The same sealed views `serve` uses, so anything of the vendor's
+            // not yet under its KEK is sealed again under it first.
+            let raw: Arc<dyn BlobStore> = Arc::new(
+                FsBlobStore::open(&evidence_dir)
+                    .with_context(|| format!("cannot open {}", evidence_dir.display()))?,
+            );
+            let sealed_files =
+                mamori_store::blob::SealedBlobStore::new(raw, keys.provider.clone(), &org_id)
+                    .with_per_vendor_keys(keys.config.per_vendor_keys);
+            let store = store.with_field_sealer(FieldSealer::new(
+                keys.provider.clone(),
+                &org_id,
+                keys.config.per_vendor_keys,
+            ));
             let outcome = mamori_app::keys::shred_vendor_data(
-                &store, provider, &files, &org_id, vendor, confirm, &actor,
+                &store,
+                provider,
+                &sealed_files,
+                &org_id,
+                vendor,
+                confirm,
+                keys.config.per_vendor_keys,
+                &actor,
             )
             .await?;
             println!(
@@ -266,6 +329,17 @@ fn init(data_dir: &Path, args: &KeysInitArgs) -> Result<()> {
             path.display()
         );
     }
+    let local_file = data_dir.join("keys/local.json");
+    let evidence_dir = data_dir.join("evidence");
+    let has_evidence = std::fs::read_dir(&evidence_dir)
+        .map(|mut d| d.next().is_some())
+        .unwrap_or(false);
+    if args.provider != "local" && (local_file.exists() || has_evidence) && !args.force {
+        bail!(
+            "this data directory already holds data sealed under the local key file ({}): moving it to another key manager is not automatic yet. Use a new data directory, or --force to accept that what is sealed now can no longer be opened",
+            local_file.display()
+        );
+    }
     std::fs::create_dir_all(data_dir)
         .with_context(|| format!("cannot create {}", data_dir.display()))?;
     let config = init_config(args)?;
@@ -288,7 +362,13 @@ fn init(data_dir: &Path, args: &KeysInitArgs) -> Result<()> {
     Ok(())
 }
 
-fn keks_in_use(files: &FsBlobStore, stored: &[String]) -> Result<Vec<String>> {
+type SealedAnswer = (String, String, String);
+
+fn keks_in_use(
+    files: &FsBlobStore,
+    stored: &[String],
+    answers: &[SealedAnswer],
+) -> Result<Vec<String>> {
     let mut names = std::collections::BTreeSet::new();
     names.insert(DEFAULT_KEK.to_string());
     for key in stored {
@@ -297,10 +377,59 @@ fn keks_in_use(files: &FsBlobStore, stored: &[String]) -> Result<Vec<String>> {
             names.insert(h.kek.id);
         }
     }
+    for (_, _, value) in answers {
+        if let Some(envelope) = FieldSealer::envelope(value) {
+            if let Ok((h, _)) = Header::parse(&envelope) {
+                names.insert(h.kek.id);
+            }
+        }
+    }
     Ok(names.into_iter().collect())
 }
 
-fn status(keys: &OpenedKeys, files: &FsBlobStore, stored: &[String]) -> Result<()> {
+/// Rewraps the sealed answers in the database; an answer edited meanwhile
+/// is left as the edit wrote it. Resumable like the files.
+async fn rewrap_answers(
+    store: &mamori_store::Store,
+    sealer: &FieldSealer,
+    answers: &[SealedAnswer],
+) -> Result<()> {
+    let (mut moved, mut current) = (0usize, 0usize);
+    let mut failed = Vec::new();
+    for (assessment, question, value) in answers {
+        let object = mamori_app::assessments::answer_object(assessment, question);
+        match sealer.rewrap("answer", &object, value) {
+            Ok(Some(new)) => {
+                if store
+                    .replace_sealed_answer(assessment, question, value, &new)
+                    .await?
+                {
+                    moved += 1;
+                }
+            }
+            Ok(None) => current += 1,
+            Err(e) => failed.push(format!("answer {object}: {e}")),
+        }
+    }
+    println!("rewrapped {moved} sealed answer(s), {current} already under the current version");
+    if !failed.is_empty() {
+        for f in &failed {
+            println!("  {f}");
+        }
+        bail!(
+            "{} sealed answer(s) could not be rewrapped (their key was refused or is unreachable)",
+            failed.len()
+        );
+    }
+    Ok(())
+}
+
+fn status(
+    keys: &OpenedKeys,
+    files: &FsBlobStore,
+    stored: &[String],
+    answers: &[SealedAnswer],
+) -> Result<()> {
     let provider = keys.provider.as_ref();
     println!("key manager: {}", keys.description);
     println!(
@@ -353,21 +482,50 @@ fn status(keys: &OpenedKeys, files: &FsBlobStore, stored: &[String]) -> Result<(
     if clear > 0 {
         println!("  not yet encrypted: {clear} (run `mamori keys rewrap`)");
     }
+    let mut answer_versions: std::collections::BTreeMap<(String, u32), usize> = Default::default();
+    for (_, _, value) in answers {
+        if let Some((h, _)) = FieldSealer::envelope(value)
+            .as_deref()
+            .and_then(|e| Header::parse(e).ok())
+        {
+            *answer_versions
+                .entry((h.kek.id, h.kek.version))
+                .or_default() += 1;
+        }
+    }
+    println!("sealed answers: {}", answers.len());
+    for ((kek, version), n) in &answer_versions {
+        println!("  KEK {kek} v{version}: {n}");
+    }
     if unreadable > 0 {
         println!("  unreadable header: {unreadable}");
     }
     Ok(())
 }
 
+/// What the database says of each evidence file: its vendor, and whether
+/// that vendor's data was shredded.
+type FileOwners = std::collections::HashMap<String, (String, bool)>;
+
 fn rewrap_all(
     provider: &dyn KeyProvider,
     files: &FsBlobStore,
     stored: &[String],
+    owners: &FileOwners,
+    per_vendor_keys: bool,
     org_id: &str,
 ) -> Result<()> {
     let bar = crate::progress_bar(stored.len() as u64);
-    let (mut moved, mut sealed, mut current, mut shredded) = (0usize, 0usize, 0usize, 0usize);
+    let (mut moved, mut sealed, mut current, mut skipped) = (0usize, 0usize, 0usize, 0usize);
+    let mut failed = Vec::new();
     for key in stored {
+        let owner = owners.get(key);
+        if owner.is_some_and(|(_, shredded)| *shredded) {
+            // A shredded vendor's file stays as it is: unreadable.
+            skipped += 1;
+            bar.inc(1);
+            continue;
+        }
         let raw = files.get(key)?;
         if raw.starts_with(MAGIC) {
             match mamori_keys::rewrap(provider, &blob_binding(org_id, key), &raw) {
@@ -379,12 +537,18 @@ fn rewrap_all(
                     moved += 1;
                 }
                 Ok(None) => current += 1,
-                // A shredded vendor's files stay as they are: unreadable.
-                Err(mamori_keys::KeyError::Unwrap(_)) => shredded += 1,
-                Err(e) => return Err(e).with_context(|| format!("evidence file {key}")),
+                Err(e) => failed.push(format!("{key}: {e}")),
             }
         } else {
-            let new = mamori_keys::seal(provider, DEFAULT_KEK, &blob_binding(org_id, key), &raw)
+            // Stored before encryption: sealed under its vendor's KEK.
+            let kek = match owner {
+                Some((vendor, _)) if per_vendor_keys => mamori_keys::vendor_kek(vendor),
+                _ => DEFAULT_KEK.to_string(),
+            };
+            provider
+                .ensure_kek(&kek)
+                .with_context(|| format!("evidence file {key}: KEK {kek}"))?;
+            let new = mamori_keys::seal(provider, &kek, &blob_binding(org_id, key), &raw)
                 .with_context(|| format!("evidence file {key}"))?;
             files.put(key, &new)?;
             sealed += 1;
@@ -395,9 +559,16 @@ fn rewrap_all(
     println!(
         "rewrapped {moved} file(s), sealed {sealed} unencrypted file(s), {current} already under the current version"
     );
-    if shredded > 0 {
-        println!(
-            "{shredded} file(s) could not be unwrapped (shredded or revoked KEK): left as they are"
+    if skipped > 0 {
+        println!("{skipped} file(s) of shredded vendors left as they are");
+    }
+    if !failed.is_empty() {
+        for f in &failed {
+            println!("  {f}");
+        }
+        bail!(
+            "{} file(s) could not be rewrapped (their key was refused or is unreachable); a rerun continues where this one stopped",
+            failed.len()
         );
     }
     Ok(())

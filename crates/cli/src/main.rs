@@ -205,7 +205,7 @@ async fn serve(cli: &Cli, args: &cli::ServeArgs) -> Result<()> {
     ));
     let state = mamori_web::AppState::new(store, org_id, policy, config)
         .with_blob_store(blobs)
-        .with_key_provider(keys.provider.clone());
+        .with_key_provider(keys.provider.clone(), keys.config.per_vendor_keys);
     *state.risk_policy.write().await = risk_policy;
     let app = mamori_web::build_router(state);
     let listener = tokio::net::TcpListener::bind(&args.listen)

@@ -300,6 +300,18 @@ impl TestDb {
         run(&mut self.cmd(args), None)
     }
 
+    fn mamori_env<I, S>(&self, args: I, env: &[(&str, &str)]) -> Output
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<std::ffi::OsStr>,
+    {
+        let mut cmd = self.cmd(args);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        run(&mut cmd, None)
+    }
+
     fn mamori_stdin<I, S>(&self, args: I, stdin: &str) -> Output
     where
         I: IntoIterator<Item = S>,
@@ -1848,5 +1860,78 @@ fn keys_seal_rotate_rewrap_and_verify_the_evidence_files() {
         out.stdout.contains("failed authentication"),
         "{}",
         out.stdout
+    );
+}
+
+#[test]
+fn keys_init_points_mamori_at_a_real_key_manager() {
+    let (Ok(addr), Ok(_)) = (
+        std::env::var("MAMORI_TEST_OPENBAO_ADDR"),
+        std::env::var("MAMORI_TEST_OPENBAO_TOKEN"),
+    ) else {
+        println!("skipped: MAMORI_TEST_OPENBAO_ADDR is not set (scripts/test-services/openbao.sh starts a server)");
+        return;
+    };
+    let db = TestDb::new("keys_init_points_mamori_at_a_real_key_manager");
+    let out = db
+        .mamori([
+            "keys",
+            "init",
+            "--provider",
+            "openbao",
+            "--addr",
+            &addr,
+            "--secret-env",
+            "MAMORI_TEST_OPENBAO_TOKEN",
+        ])
+        .success();
+    assert!(out.stdout.contains("OpenBao"), "{}", out.stdout);
+    assert!(out.stdout.contains("KEK: mamori version"), "{}", out.stdout);
+    // The token is named, never written.
+    let data = match db.backend {
+        Backend::Sqlite => db.data_dir(),
+        Backend::Postgres { .. } => db.dir.path().join("mamori-data"),
+    };
+    let config = fs::read_to_string(data.join("keys.toml")).unwrap();
+    assert!(config.contains("MAMORI_TEST_OPENBAO_TOKEN"), "{config}");
+    let token = std::env::var("MAMORI_TEST_OPENBAO_TOKEN").unwrap();
+    assert!(!config.contains(&token));
+    // A second init does not silently replace the key manager.
+    let again = db.mamori(["keys", "init", "--provider", "local"]);
+    assert_ne!(again.code, Some(0));
+    let status = db.mamori(["keys", "status"]).success();
+    assert!(
+        status.stdout.contains("reachable: yes"),
+        "{}",
+        status.stdout
+    );
+    assert!(!status.stdout.contains(&token));
+    // Evidence sealed by the key manager verifies.
+    let evidence = data.join("evidence");
+    fs::create_dir_all(&evidence).unwrap();
+    fs::write(
+        evidence.join("legacy-1"),
+        b"%PDF-1.4 business associate agreement",
+    )
+    .unwrap();
+    assert!(db
+        .mamori(["keys", "rewrap"])
+        .success()
+        .stdout
+        .contains("sealed 1"));
+    let status = db.mamori(["keys", "status"]).success();
+    assert!(
+        status.stdout.contains("KEK mamori (current v"),
+        "{}",
+        status.stdout
+    );
+    db.mamori(["keys", "verify"]).success();
+    // A secret that is missing is named, and nothing starts.
+    let out = db.mamori_env(["keys", "status"], &[("MAMORI_TEST_OPENBAO_TOKEN", "")]);
+    assert_ne!(out.code, Some(0));
+    assert!(
+        out.stderr.contains("MAMORI_TEST_OPENBAO_TOKEN"),
+        "{}",
+        out.stderr
     );
 }

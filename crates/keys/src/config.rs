@@ -187,8 +187,18 @@ impl KeyConfig {
     pub fn load(path: &Path) -> Result<Self, KeyError> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| KeyError::Config(format!("{}: {e}", path.display())))?;
-        let config: KeyConfig = toml::from_str(&text)
-            .map_err(|e| KeyError::Config(format!("{}: {e}", path.display())))?;
+        // The parser's message only, not its excerpt of the file: a secret
+        // written into the file by mistake must not reach a log.
+        let config: KeyConfig = toml::from_str(&text).map_err(|e| {
+            let at = e
+                .span()
+                .map(|span| {
+                    let line = text[..span.start.min(text.len())].lines().count().max(1);
+                    format!(", line {line}")
+                })
+                .unwrap_or_default();
+            KeyError::Config(format!("{}{at}: {}", path.display(), e.message()))
+        })?;
         config.check().map_err(|e| match e {
             KeyError::Config(m) => KeyError::Config(format!("{}: {m}", path.display())),
             other => other,
@@ -272,7 +282,12 @@ impl KeyConfig {
                 config.mount = s.mount.clone();
                 config.namespace = s.namespace.clone();
                 config.timeout = Duration::from_secs(s.timeout_seconds.max(1));
-                let provider = crate::openbao::OpenBaoProvider::new(config)?;
+                // Its blocking HTTP client lives on a thread of its own, so
+                // async callers may hold it.
+                let provider = crate::threaded::OwnThread::spawn(move || {
+                    Ok(Box::new(crate::openbao::OpenBaoProvider::new(config)?)
+                        as Box<dyn crate::KeyProvider>)
+                })?;
                 Ok((
                     Box::new(provider),
                     format!("OpenBao/Vault Transit at {} (mount {})", s.addr, s.mount),
@@ -296,7 +311,10 @@ impl KeyConfig {
                     },
                     timeout: Duration::from_secs(s.timeout_seconds.max(1)),
                 };
-                let provider = crate::aws_kms::AwsKmsProvider::new(config)?;
+                let provider = crate::threaded::OwnThread::spawn(move || {
+                    Ok(Box::new(crate::aws_kms::AwsKmsProvider::new(config)?)
+                        as Box<dyn crate::KeyProvider>)
+                })?;
                 Ok((
                     Box::new(provider),
                     format!("AWS KMS API at {} ({})", s.endpoint, s.region),

@@ -17,6 +17,7 @@ pub mod local;
 pub mod managed;
 pub mod openbao;
 pub mod pkcs11;
+pub mod threaded;
 
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};

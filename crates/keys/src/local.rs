@@ -61,17 +61,32 @@ struct Kdf {
     salt: String,
 }
 
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct Kek {
     versions: BTreeMap<u32, Zeroizing<[u8; 32]>>,
     destroyed: Vec<u32>,
 }
 
-/// KEKs in a passphrase-protected local file.
+type Keks = BTreeMap<String, Kek>;
+
+/// What identifies the file's content on disk: changed by any writer
+/// (another Mamori process rotating or shredding), so a reader reloads.
+type Stamp = Option<(std::time::SystemTime, u64)>;
+
+struct State {
+    keks: Keks,
+    stamp: Stamp,
+}
+
+/// KEKs in a passphrase-protected local file. Several Mamori processes may
+/// use one file (`serve` and the `keys` commands): every change takes an
+/// exclusive lock on `<file>.lock`, rereads the file, and writes it
+/// through a temporary name; every use first rereads the file if it
+/// changed on disk, so a KEK destroyed by one process is gone for all.
 pub struct LocalKeyProvider {
     path: PathBuf,
     master: Zeroizing<[u8; 32]>,
-    keks: RwLock<BTreeMap<String, Kek>>,
+    state: RwLock<State>,
     salt: Vec<u8>,
     kdf_params: (u32, u32, u32),
 }
@@ -79,9 +94,9 @@ pub struct LocalKeyProvider {
 impl std::fmt::Debug for LocalKeyProvider {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let names: Vec<String> = self
-            .keks
+            .state
             .read()
-            .map(|k| k.keys().cloned().collect())
+            .map(|s| s.keks.keys().cloned().collect())
             .unwrap_or_default();
         f.debug_struct("LocalKeyProvider")
             .field("path", &self.path)
@@ -130,6 +145,56 @@ fn unwrap(kek: &[u8; 32], wrapped: &[u8]) -> Result<Dek, KeyError> {
     Ok(Zeroizing::new(key))
 }
 
+fn stamp_of(path: &Path) -> Stamp {
+    let meta = std::fs::metadata(path).ok()?;
+    Some((meta.modified().ok()?, meta.len()))
+}
+
+fn poisoned() -> KeyError {
+    KeyError::Unavailable("the key file's lock is poisoned".into())
+}
+
+/// Reads the key file's KEKs with the master key. A format-1 file's single
+/// KEK keeps its old id (its envelopes name it); the default KEK is
+/// created afresh on first use, so no key is held under two names.
+fn load_keks(path: &Path, master: &[u8; 32]) -> Result<(Keks, KeyFile), KeyError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| KeyError::Config(format!("{}: {e}", path.display())))?;
+    let mut file: KeyFile = serde_json::from_str(&text)
+        .map_err(|e| KeyError::Config(format!("{}: {e}", path.display())))?;
+    if !(1..=FILE_FORMAT).contains(&file.format) || file.kdf.algorithm != "argon2id" {
+        return Err(KeyError::Config(format!(
+            "{}: unsupported key file format",
+            path.display()
+        )));
+    }
+    if let Some(old_id) = file.kek_id.take() {
+        let entry = KekEntry {
+            versions: std::mem::take(&mut file.versions),
+            destroyed: std::mem::take(&mut file.destroyed),
+        };
+        file.keks.insert(old_id, entry);
+    }
+    let mut keks = BTreeMap::new();
+    for (name, entry) in &file.keks {
+        let mut kek = Kek {
+            versions: BTreeMap::new(),
+            destroyed: entry.destroyed.clone(),
+        };
+        for (version, wrapped) in &entry.versions {
+            let wrapped = B64
+                .decode(wrapped)
+                .map_err(|_| KeyError::Config("key file: bad wrapped key".into()))?;
+            let key = unwrap(master, &wrapped).map_err(|_| {
+                KeyError::Config("the passphrase does not open this key file".into())
+            })?;
+            kek.versions.insert(*version, key);
+        }
+        keks.insert(name.clone(), kek);
+    }
+    Ok((keks, file))
+}
+
 impl LocalKeyProvider {
     /// Creates a key file with version 1 of the default KEK. Refuses to
     /// overwrite a file.
@@ -156,13 +221,18 @@ impl LocalKeyProvider {
         let provider = Self {
             path: path.to_path_buf(),
             master,
-            keks: RwLock::new(keks),
+            state: RwLock::new(State {
+                keks: BTreeMap::new(),
+                stamp: None,
+            }),
             salt,
             kdf_params: params,
         };
+        provider.save(&keks)?;
         {
-            let keks = provider.read()?;
-            provider.save(&keks)?;
+            let mut state = provider.state.write().map_err(|_| poisoned())?;
+            state.keks = keks;
+            state.stamp = stamp_of(path);
         }
         Ok(provider)
     }
@@ -172,76 +242,71 @@ impl LocalKeyProvider {
     pub fn open(path: &Path, passphrase: &[u8]) -> Result<Self, KeyError> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| KeyError::Config(format!("{}: {e}", path.display())))?;
-        let mut file: KeyFile = serde_json::from_str(&text)
+        let file: KeyFile = serde_json::from_str(&text)
             .map_err(|e| KeyError::Config(format!("{}: {e}", path.display())))?;
-        if !(1..=FILE_FORMAT).contains(&file.format) || file.kdf.algorithm != "argon2id" {
-            return Err(KeyError::Config(format!(
-                "{}: unsupported key file format",
-                path.display()
-            )));
-        }
-        if file.format == 1 && file.kek_id.is_some() {
-            // The single KEK of a format-1 file becomes the default KEK;
-            // envelopes written under its old id still name it, so it is
-            // kept under that id too.
-            let entry = KekEntry {
-                versions: std::mem::take(&mut file.versions),
-                destroyed: std::mem::take(&mut file.destroyed),
-            };
-            let old_id = file.kek_id.take().unwrap_or_default();
-            let copy = KekEntry {
-                versions: entry.versions.clone(),
-                destroyed: entry.destroyed.clone(),
-            };
-            file.keks.insert(DEFAULT_KEK.to_string(), entry);
-            file.keks.insert(old_id, copy);
-        }
         let salt = B64
             .decode(&file.kdf.salt)
             .map_err(|_| KeyError::Config("key file: bad salt".into()))?;
         let params = (file.kdf.m_cost_kib, file.kdf.t_cost, file.kdf.p_cost);
         let master = derive_master(passphrase, &salt, params)?;
-        let mut keks = BTreeMap::new();
-        for (name, entry) in file.keks {
-            let mut kek = Kek {
-                versions: BTreeMap::new(),
-                destroyed: entry.destroyed,
-            };
-            for (version, wrapped) in &entry.versions {
-                let wrapped = B64
-                    .decode(wrapped)
-                    .map_err(|_| KeyError::Config("key file: bad wrapped key".into()))?;
-                let key = unwrap(&master, &wrapped).map_err(|_| {
-                    KeyError::Config("the passphrase does not open this key file".into())
-                })?;
-                kek.versions.insert(*version, key);
-            }
-            keks.insert(name, kek);
-        }
+        let stamp = stamp_of(path);
+        let (keks, _) = load_keks(path, &master)?;
         Ok(Self {
             path: path.to_path_buf(),
             master,
-            keks: RwLock::new(keks),
+            state: RwLock::new(State { keks, stamp }),
             salt,
             kdf_params: params,
         })
     }
 
-    fn read(&self) -> Result<std::sync::RwLockReadGuard<'_, BTreeMap<String, Kek>>, KeyError> {
-        self.keks
-            .read()
-            .map_err(|_| KeyError::Unavailable("the key file's lock is poisoned".into()))
+    /// Rereads the file when another process changed it.
+    fn refresh(&self) -> Result<(), KeyError> {
+        let on_disk = stamp_of(&self.path);
+        {
+            let state = self.state.read().map_err(|_| poisoned())?;
+            if state.stamp == on_disk {
+                return Ok(());
+            }
+        }
+        let (keks, _) = load_keks(&self.path, &self.master)?;
+        let mut state = self.state.write().map_err(|_| poisoned())?;
+        state.keks = keks;
+        state.stamp = on_disk;
+        Ok(())
     }
 
-    fn write(&self) -> Result<std::sync::RwLockWriteGuard<'_, BTreeMap<String, Kek>>, KeyError> {
-        self.keks
-            .write()
-            .map_err(|_| KeyError::Unavailable("the key file's lock is poisoned".into()))
+    fn read(&self) -> Result<std::sync::RwLockReadGuard<'_, State>, KeyError> {
+        self.refresh()?;
+        self.state.read().map_err(|_| poisoned())
     }
 
-    /// Writes the file through a temporary name, so a crash leaves the old
-    /// or the new file, never half of one.
-    fn save(&self, keks: &BTreeMap<String, Kek>) -> Result<(), KeyError> {
+    /// Changes the KEKs: under the file lock, on what is on disk now, and
+    /// in memory only once the file is written.
+    fn change<T>(&self, f: impl FnOnce(&mut Keks) -> Result<T, KeyError>) -> Result<T, KeyError> {
+        let lock_path = self.path.with_extension("lock");
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|e| KeyError::Config(format!("{}: {e}", lock_path.display())))?;
+        lock.lock()
+            .map_err(|e| KeyError::Config(format!("{}: {e}", lock_path.display())))?;
+        let mut state = self.state.write().map_err(|_| poisoned())?;
+        let (mut next, _) = load_keks(&self.path, &self.master)?;
+        let out = f(&mut next)?;
+        self.save(&next)?;
+        state.keks = next;
+        state.stamp = stamp_of(&self.path);
+        drop(lock);
+        Ok(out)
+    }
+
+    /// Writes the file (owner-only) through a temporary name and syncs it,
+    /// so a crash leaves the old or the new file, never half of one.
+    fn save(&self, keks: &Keks) -> Result<(), KeyError> {
+        use std::io::Write;
         let mut entries = BTreeMap::new();
         for (name, kek) in keks {
             let mut versions = BTreeMap::new();
@@ -273,29 +338,44 @@ impl LocalKeyProvider {
         let text = serde_json::to_string_pretty(&file)
             .map_err(|e| KeyError::Config(format!("key file: {e}")))?;
         let tmp = self.path.with_extension("tmp");
-        std::fs::write(&tmp, text)
-            .and_then(|_| std::fs::rename(&tmp, &self.path))
-            .map_err(|e| KeyError::Config(format!("{}: {e}", self.path.display())))
+        let io = |e: std::io::Error| KeyError::Config(format!("{}: {e}", self.path.display()));
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut out = options.open(&tmp).map_err(io)?;
+        out.write_all(text.as_bytes()).map_err(io)?;
+        out.sync_all().map_err(io)?;
+        drop(out);
+        std::fs::rename(&tmp, &self.path).map_err(io)?;
+        if let Some(dir) = self.path.parent() {
+            if let Ok(d) = std::fs::File::open(dir) {
+                let _ = d.sync_all();
+            }
+        }
+        Ok(())
     }
 
     /// Destroys one version of a KEK: everything wrapped by that version
     /// becomes unreadable with any key this provider still holds.
     pub fn destroy_version(&self, kek_id: &str, version: u32) -> Result<(), KeyError> {
-        let mut keks = self.write()?;
-        let kek = keks
-            .get_mut(kek_id)
-            .ok_or_else(|| KeyError::Config(format!("no KEK '{kek_id}'")))?;
-        if kek.versions.remove(&version).is_none() {
-            return Err(KeyError::Config(format!("no KEK version {version}")));
-        }
-        kek.destroyed.push(version);
-        self.save(&keks)
+        self.change(|keks| {
+            let kek = keks
+                .get_mut(kek_id)
+                .ok_or_else(|| KeyError::Config(format!("no KEK '{kek_id}'")))?;
+            if kek.versions.remove(&version).is_none() {
+                return Err(KeyError::Config(format!("no KEK version {version}")));
+            }
+            kek.destroyed.push(version);
+            Ok(())
+        })
     }
 
     /// Names of the KEKs in the file, with their live versions.
     pub fn keks(&self) -> Result<Vec<(String, Vec<u32>)>, KeyError> {
         Ok(self
             .read()?
+            .keks
             .iter()
             .map(|(name, kek)| (name.clone(), kek.versions.keys().copied().collect()))
             .collect())
@@ -306,8 +386,8 @@ impl LocalKeyProvider {
         kek: &KekRef,
         f: impl FnOnce(&Zeroizing<[u8; 32]>) -> Result<T, KeyError>,
     ) -> Result<T, KeyError> {
-        let keks = self.read()?;
-        let entry = keks.get(&kek.id).ok_or_else(|| {
+        let state = self.read()?;
+        let entry = state.keks.get(&kek.id).ok_or_else(|| {
             KeyError::Unwrap(format!("there is no KEK '{}' in the key file", kek.id))
         })?;
         let key = entry.versions.get(&kek.version).ok_or_else(|| {
@@ -322,6 +402,17 @@ impl LocalKeyProvider {
         })?;
         f(key)
     }
+}
+
+fn current_of(keks: &Keks, kek_id: &str) -> Result<u32, KeyError> {
+    let kek = keks
+        .get(kek_id)
+        .ok_or_else(|| KeyError::Unwrap(format!("there is no KEK '{kek_id}' in the key file")))?;
+    kek.versions
+        .keys()
+        .next_back()
+        .copied()
+        .ok_or_else(|| KeyError::Unwrap(format!("every version of KEK '{kek_id}' was destroyed")))
 }
 
 impl KeyProvider for LocalKeyProvider {
@@ -371,13 +462,7 @@ impl KeyProvider for LocalKeyProvider {
     }
 
     fn current_version(&self, kek_id: &str) -> Result<u32, KeyError> {
-        let keks = self.read()?;
-        let kek = keks.get(kek_id).ok_or_else(|| {
-            KeyError::Unwrap(format!("there is no KEK '{kek_id}' in the key file"))
-        })?;
-        kek.versions.keys().next_back().copied().ok_or_else(|| {
-            KeyError::Unwrap(format!("every version of KEK '{kek_id}' was destroyed"))
-        })
+        current_of(&self.read()?.keks, kek_id)
     }
 
     fn ensure_kek(&self, kek_id: &str) -> Result<KekRef, KeyError> {
@@ -387,52 +472,64 @@ impl KeyProvider for LocalKeyProvider {
                 version,
             });
         }
-        let mut keks = self.write()?;
-        if let Some(kek) = keks.get(kek_id) {
-            if !kek.destroyed.is_empty() && kek.versions.is_empty() {
+        // Checked again under the file lock: two first uses of a new KEK
+        // must not each create (and overwrite) version 1.
+        self.change(|keks| {
+            if let Ok(version) = current_of(keks, kek_id) {
+                return Ok(KekRef {
+                    id: kek_id.to_string(),
+                    version,
+                });
+            }
+            if keks.get(kek_id).is_some_and(|k| !k.destroyed.is_empty()) {
                 return Err(KeyError::Unwrap(format!(
                     "KEK '{kek_id}' was destroyed; it is not created again"
                 )));
             }
-        }
-        let entry = keks.entry(kek_id.to_string()).or_default();
-        entry.versions.insert(1, random_key());
-        self.save(&keks)?;
-        Ok(KekRef {
-            id: kek_id.to_string(),
-            version: 1,
+            let entry = keks.entry(kek_id.to_string()).or_default();
+            entry.versions.insert(1, random_key());
+            Ok(KekRef {
+                id: kek_id.to_string(),
+                version: 1,
+            })
         })
     }
 
     fn rotate_kek(&self, kek_id: &str) -> Result<KekRef, KeyError> {
-        let mut keks = self.write()?;
-        let kek = keks
-            .get_mut(kek_id)
-            .ok_or_else(|| KeyError::Config(format!("no KEK '{kek_id}'")))?;
-        let next = kek
-            .versions
-            .keys()
-            .chain(kek.destroyed.iter())
-            .max()
-            .copied()
-            .unwrap_or(0)
-            + 1;
-        kek.versions.insert(next, random_key());
-        self.save(&keks)?;
-        Ok(KekRef {
-            id: kek_id.to_string(),
-            version: next,
+        self.change(|keks| {
+            let kek = keks
+                .get_mut(kek_id)
+                .ok_or_else(|| KeyError::Config(format!("no KEK '{kek_id}'")))?;
+            if kek.versions.is_empty() {
+                return Err(KeyError::Unwrap(format!(
+                    "KEK '{kek_id}' was destroyed; it is not rotated back to life"
+                )));
+            }
+            let next = kek
+                .versions
+                .keys()
+                .chain(kek.destroyed.iter())
+                .max()
+                .copied()
+                .unwrap_or(0)
+                + 1;
+            kek.versions.insert(next, random_key());
+            Ok(KekRef {
+                id: kek_id.to_string(),
+                version: next,
+            })
         })
     }
 
     fn destroy_kek(&self, kek_id: &str) -> Result<(), KeyError> {
-        let mut keks = self.write()?;
-        let kek = keks
-            .get_mut(kek_id)
-            .ok_or_else(|| KeyError::Config(format!("no KEK '{kek_id}'")))?;
-        let versions: Vec<u32> = kek.versions.keys().copied().collect();
-        kek.versions.clear();
-        kek.destroyed.extend(versions);
-        self.save(&keks)
+        self.change(|keks| {
+            let kek = keks
+                .get_mut(kek_id)
+                .ok_or_else(|| KeyError::Config(format!("no KEK '{kek_id}'")))?;
+            let versions: Vec<u32> = kek.versions.keys().copied().collect();
+            kek.versions.clear();
+            kek.destroyed.extend(versions);
+            Ok(())
+        })
     }
 }

@@ -190,7 +190,10 @@ impl KeyProvider for ManagedProvider {
     }
 
     fn ensure_kek(&self, kek_id: &str) -> Result<KekRef, KeyError> {
-        self.with_retry(|| self.inner.ensure_kek(kek_id))
+        // Not retried: a creation that reached the manager but whose answer
+        // was lost must not create a second key (AWS KMS keys are not
+        // named until their alias exists).
+        self.inner.ensure_kek(kek_id)
     }
 
     fn rotate_kek(&self, kek_id: &str) -> Result<KekRef, KeyError> {

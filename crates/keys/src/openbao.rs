@@ -523,6 +523,68 @@ impl OpenBaoProvider {
         }
         Ok(out)
     }
+
+    /// `count` fresh random 256-bit values wrapped under the current
+    /// version of `kek`, in few requests (Transit's `encrypt` with
+    /// `batch_input`, [`REWRAP_BATCH_SIZE`] at a time). The wrapped forms
+    /// are Transit ciphertexts like those of `generate_data_key`, so
+    /// `unwrap_data_key` and [`Self::rewrap_batch`] accept them; the
+    /// plaintext values are discarded and, unlike real data keys, travel in
+    /// request bodies that are not zeroed. For load tests of rewrapping
+    /// only: never protect data with them.
+    pub fn wrap_random_batch(
+        &self,
+        kek: &str,
+        count: usize,
+    ) -> Result<Vec<(KekRef, Vec<u8>)>, KeyError> {
+        use rand::RngCore;
+        check_name(kek)?;
+        let mut out = Vec::with_capacity(count);
+        let mut value = [0u8; 32];
+        while out.len() < count {
+            let n = (count - out.len()).min(REWRAP_BATCH_SIZE);
+            let inputs: Vec<Value> = (0..n)
+                .map(|_| {
+                    rand::rngs::OsRng.fill_bytes(&mut value);
+                    json!({ "plaintext": B64.encode(value) })
+                })
+                .collect();
+            let what = format!("wrapping {n} random values under '{kek}'");
+            let body = self.call(
+                Method::POST,
+                &format!("encrypt/{kek}"),
+                Some(&json!({ "batch_input": inputs })),
+                &what,
+            )?;
+            let results: BatchResults = self.parse_data(&body, &what)?;
+            if results.batch_results.len() != n {
+                return Err(self.unavailable(format!(
+                    "{what}: {} results for {n} items",
+                    results.batch_results.len()
+                )));
+            }
+            for item in results.batch_results {
+                if let Some(err) = item.error.filter(|e| !e.is_empty()) {
+                    return Err(KeyError::Unwrap(format!(
+                        "openbao refused {what}: {}",
+                        shorten(&err)
+                    )));
+                }
+                let ciphertext = item.ciphertext.unwrap_or_default();
+                let version = ciphertext_version(&ciphertext)
+                    .ok_or_else(|| self.unavailable(format!("{what}: unexpected ciphertext")))?;
+                out.push((
+                    KekRef {
+                        id: kek.to_string(),
+                        version,
+                    },
+                    ciphertext.into_bytes(),
+                ));
+            }
+        }
+        value.fill(0);
+        Ok(out)
+    }
 }
 
 /// Room for a whole answer: its announced length, or 64 KiB.

@@ -961,7 +961,6 @@ impl Store {
         Ok(record)
     }
 
-    /// Storage keys of every evidence row (to find orphaned blobs).
     /// Records that a vendor's KEK was destroyed: marks the vendor and its
     /// evidence as shredded, in one transaction with the audit record.
     /// Returns the storage keys of the vendor's evidence files (to remove
@@ -998,6 +997,66 @@ impl Store {
         })
     }
 
+    /// Every sealed answer of vendors not shredded: (assessment id,
+    /// question id, stored value).
+    pub async fn sealed_answers(&self) -> Result<Vec<(String, String, String)>, StoreError> {
+        on_pool!(self, pool => {
+            let rows = sqlx::query("SELECT x.assessment_id, x.question_id, x.answer_json FROM assessment_answers x \
+                JOIN assessments a ON a.id = x.assessment_id JOIN vendors v ON v.id = a.vendor_id \
+                WHERE x.answer_json LIKE 'mamori-sealed:%' AND v.data_shredded_at IS NULL ORDER BY x.assessment_id, x.question_id")
+                .fetch_all(pool).await?;
+            rows.iter()
+                .map(|r| Ok((r.try_get("assessment_id")?, r.try_get("question_id")?, r.try_get("answer_json")?)))
+                .collect()
+        })
+    }
+
+    /// The sealed answers of one vendor: (assessment id, question id, value).
+    pub async fn sealed_answers_for_vendor(
+        &self,
+        org_id: &str,
+        vendor_id: &str,
+    ) -> Result<Vec<(String, String, String)>, StoreError> {
+        on_pool!(self, pool => {
+            let rows = sqlx::query("SELECT x.assessment_id, x.question_id, x.answer_json FROM assessment_answers x \
+                JOIN assessments a ON a.id = x.assessment_id \
+                WHERE a.vendor_id = $1 AND a.org_id = $2 AND x.answer_json LIKE 'mamori-sealed:%' ORDER BY x.assessment_id, x.question_id")
+                .bind(vendor_id).bind(org_id).fetch_all(pool).await?;
+            rows.iter()
+                .map(|r| Ok((r.try_get("assessment_id")?, r.try_get("question_id")?, r.try_get("answer_json")?)))
+                .collect()
+        })
+    }
+
+    /// Every evidence file: (storage key, vendor id, shredded).
+    pub async fn evidence_files(&self) -> Result<Vec<(String, String, bool)>, StoreError> {
+        on_pool!(self, pool => {
+            let rows = sqlx::query("SELECT storage_key, vendor_id, shredded_at FROM evidence ORDER BY storage_key")
+                .fetch_all(pool).await?;
+            rows.iter()
+                .map(|r| Ok((r.try_get("storage_key")?, r.try_get("vendor_id")?, r.try_get::<Option<String>, _>("shredded_at")?.is_some())))
+                .collect()
+        })
+    }
+
+    /// Replaces a sealed answer by its rewrapped form, only if it is still
+    /// the value that was read (an answer edited meanwhile is left alone,
+    /// and sealed afresh already). True when it was replaced.
+    pub async fn replace_sealed_answer(
+        &self,
+        assessment_id: &str,
+        question_id: &str,
+        old: &str,
+        new: &str,
+    ) -> Result<bool, StoreError> {
+        on_pool!(self, pool => {
+            let done = sqlx::query("UPDATE assessment_answers SET answer_json = $1 WHERE assessment_id = $2 AND question_id = $3 AND answer_json = $4")
+                .bind(new).bind(assessment_id).bind(question_id).bind(old)
+                .execute(pool).await?;
+            Ok(done.rows_affected() == 1)
+        })
+    }
+
     /// When the vendor's data was crypto-shredded, if it was.
     pub async fn vendor_shredded_at(
         &self,
@@ -1010,6 +1069,7 @@ impl Store {
         })
     }
 
+    /// Storage keys of every evidence row (to find orphaned blobs).
     pub async fn evidence_storage_keys(&self) -> Result<Vec<String>, StoreError> {
         on_pool!(self, pool => {
             Ok(sqlx::query_scalar("SELECT storage_key FROM evidence").fetch_all(pool).await?)

@@ -42,6 +42,12 @@ pub trait BlobStore: Send + Sync {
         self.put(key, bytes)
     }
     fn get(&self, key: &str) -> Result<Vec<u8>, BlobError>;
+    /// The KEK a stored blob is sealed under; `None` for a blob stored in
+    /// clear (or a store that does not encrypt).
+    fn kek_of(&self, key: &str) -> Result<Option<String>, BlobError> {
+        let _ = key;
+        Ok(None)
+    }
     /// Deleting a missing key is not an error.
     fn delete(&self, key: &str) -> Result<(), BlobError>;
     fn keys(&self) -> Result<Vec<String>, BlobError>;
@@ -226,6 +232,13 @@ impl BlobStore for SealedBlobStore {
                 source,
             }
         })
+    }
+
+    fn kek_of(&self, key: &str) -> Result<Option<String>, BlobError> {
+        let stored = self.inner.get(key)?;
+        Ok(mamori_keys::envelope::Header::parse(&stored)
+            .ok()
+            .map(|(h, _)| h.kek.id))
     }
 
     fn delete(&self, key: &str) -> Result<(), BlobError> {

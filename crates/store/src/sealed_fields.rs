@@ -21,6 +21,8 @@ pub struct FieldSealer {
     provider: Arc<dyn KeyProvider>,
     tenant: String,
     per_vendor_keys: bool,
+    /// KEKs known to exist, so sealing does not ask the key manager twice.
+    known_keks: std::sync::Mutex<std::collections::HashSet<String>>,
 }
 
 impl FieldSealer {
@@ -29,6 +31,7 @@ impl FieldSealer {
             provider,
             tenant: tenant.to_string(),
             per_vendor_keys,
+            known_keks: Default::default(),
         }
     }
 
@@ -46,14 +49,57 @@ impl FieldSealer {
             Some(v) if self.per_vendor_keys => mamori_keys::vendor_kek(v),
             _ => mamori_keys::DEFAULT_KEK.to_string(),
         };
-        self.provider.ensure_kek(&kek)?;
+        let known = self
+            .known_keks
+            .lock()
+            .map(|k| k.contains(&kek))
+            .unwrap_or(false);
+        if !known {
+            self.provider.ensure_kek(&kek)?;
+            if let Ok(mut k) = self.known_keks.lock() {
+                k.insert(kek.clone());
+            }
+        }
         let binding = Binding {
             tenant: &self.tenant,
             kind,
             object_id,
         };
-        let envelope = mamori_keys::seal(self.provider.as_ref(), &kek, &binding, value.as_bytes())?;
+        let envelope = mamori_keys::seal(self.provider.as_ref(), &kek, &binding, value.as_bytes())
+            .inspect_err(|_| {
+                // A KEK destroyed meanwhile must be checked again next time.
+                if let Ok(mut k) = self.known_keks.lock() {
+                    k.remove(&kek);
+                }
+            })?;
         Ok(format!("{SEALED_PREFIX}{}", B64.encode(envelope)))
+    }
+
+    /// The envelope of a sealed value (for status and rewrap).
+    pub fn envelope(stored: &str) -> Option<Vec<u8>> {
+        B64.decode(stored.strip_prefix(SEALED_PREFIX)?).ok()
+    }
+
+    /// The value with its data key rewrapped under the current version of
+    /// its KEK, or `None` when it is current already (or stored in clear).
+    pub fn rewrap(
+        &self,
+        kind: &str,
+        object_id: &str,
+        stored: &str,
+    ) -> Result<Option<String>, KeyError> {
+        let Some(envelope) = Self::envelope(stored) else {
+            return Ok(None);
+        };
+        let binding = Binding {
+            tenant: &self.tenant,
+            kind,
+            object_id,
+        };
+        Ok(
+            mamori_keys::rewrap(self.provider.as_ref(), &binding, &envelope)?
+                .map(|new| format!("{SEALED_PREFIX}{}", B64.encode(new))),
+        )
     }
 
     /// The clear value of a stored field: opened when sealed, as it is

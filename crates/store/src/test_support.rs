@@ -16,6 +16,12 @@ pub struct TestDatabase {
 }
 
 impl TestDatabase {
+    /// The directory of an embedded (SQLite) test database, to scan its
+    /// files; `None` on PostgreSQL.
+    pub fn data_dir(&self) -> Option<&std::path::Path> {
+        self.dir.as_deref()
+    }
+
     /// Runs one statement as it stands, bypassing the store: for tests that
     /// prove the schema itself refuses something.
     pub async fn execute_sql(&self, sql: &str) -> Result<u64, StoreError> {

@@ -97,6 +97,7 @@ impl From<AppError> for WebError {
             AppError::RiskRejected(p) => WebError::Unprocessable(p.join("; "), Vec::new()),
             AppError::Refused(m) => WebError::Forbidden(format!("refused: {m}")),
             AppError::KeyUnavailable(m) => WebError::KeyUnavailable(m),
+            AppError::Gone(m) => WebError::Gone(m),
             AppError::AnswersRejected(problems) => WebError::Unprocessable(
                 format!(
                     "the answers were rejected; nothing was changed: {}",

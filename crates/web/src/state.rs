@@ -52,6 +52,8 @@ pub struct AppState {
     pub blobs: Option<Arc<dyn BlobStore>>,
     /// The customer's key manager (for key operations such as shredding).
     pub keys: Option<Arc<dyn mamori_keys::KeyProvider>>,
+    /// One KEK per vendor (needed to shred one vendor's data).
+    pub per_vendor_keys: bool,
     /// The risk policy in force (matrix, threshold, deadlines, acceptance).
     pub risk_policy: Arc<RwLock<RiskPolicy>>,
     /// The contract clause catalog shipped with Mamori.
@@ -72,6 +74,7 @@ impl AppState {
             assessment_policy: Arc::new(AssessmentPolicy::default_policy()),
             blobs: None,
             keys: None,
+            per_vendor_keys: false,
             risk_policy: Arc::new(RwLock::new(RiskPolicy::default_policy())),
             clauses: Arc::new(ClauseCatalog::builtin()),
         }
@@ -83,9 +86,15 @@ impl AppState {
         self
     }
 
-    /// Key operations (shredding) go to `keys`.
-    pub fn with_key_provider(mut self, keys: Arc<dyn mamori_keys::KeyProvider>) -> Self {
+    /// Key operations (shredding) go to `keys`; `per_vendor_keys` says
+    /// whether each vendor's data is under its own KEK.
+    pub fn with_key_provider(
+        mut self,
+        keys: Arc<dyn mamori_keys::KeyProvider>,
+        per_vendor_keys: bool,
+    ) -> Self {
         self.keys = Some(keys);
+        self.per_vendor_keys = per_vendor_keys;
         self
     }
 

@@ -81,7 +81,7 @@ async fn spawn_app() -> TestApp {
         WebConfig::default(),
     )
     .with_blob_store(blobs)
-    .with_key_provider(keys);
+    .with_key_provider(keys, true);
     let app = build_router(state.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -1413,6 +1413,29 @@ async fn evidence_is_sealed_per_vendor_the_kill_switch_blocks_reads_and_shreddin
         .await
         .expect("audit");
     assert!(audit.entries.iter().any(|e| e.action == "vendor.shred"));
+    // Nothing more is stored for a shredded vendor.
+    let blobs = app.state.blobs.clone().expect("blob store");
+    let refused = mamori_app::assessments::upload_evidence(
+        &app.state.store,
+        &blobs,
+        &app.state.org_id,
+        &ended,
+        None,
+        &mamori_app::assessments::EvidenceForm {
+            kind: "pentest".into(),
+            issuer: "Test Lab".into(),
+            ..Default::default()
+        },
+        "late.txt",
+        b"a late upload",
+        "test",
+        &Actor::system("test"),
+    )
+    .await;
+    assert!(
+        matches!(refused, Err(mamori_app::AppError::Gone(_))),
+        "{refused:?}"
+    );
     // The other vendor is untouched.
     let resp = app.get(&admin, &format!("/evidence/{ev_b}")).await;
     assert_eq!(resp.status(), StatusCode::OK);
@@ -1493,8 +1516,43 @@ async fn sensitive_answers_are_sealed_in_the_database_and_a_revoked_key_hides_th
     assert!(shown.contains("Ransomware"), "{shown}");
     assert_eq!(app.get(&rm, &page).await.status(), StatusCode::OK);
 
-    // The customer revokes the vendor's KEK: no partial assessment, a clear answer.
+    // Rotation: the sealed answer is rewrapped in place (payload untouched)
+    // and still reads; a second pass finds nothing to do.
     let keys = app.state.keys.clone().expect("keys");
+    keys.rotate_kek(&mamori_keys::vendor_kek(&vendor))
+        .expect("rotate");
+    let sealer = store.field_sealer().expect("sealer");
+    let sealed = store.sealed_answers().await.expect("sealed answers");
+    assert_eq!(sealed.len(), 1);
+    let (a_id, q_id, value) = &sealed[0];
+    let object = mamori_app::assessments::answer_object(a_id, q_id);
+    let new = sealer
+        .rewrap("answer", &object, value)
+        .expect("rewrap")
+        .expect("moved");
+    assert!(store
+        .replace_sealed_answer(a_id, q_id, value, &new)
+        .await
+        .expect("replace"));
+    assert!(
+        !store
+            .replace_sealed_answer(a_id, q_id, value, &new)
+            .await
+            .expect("stale"),
+        "a stale value is not replaced"
+    );
+    assert!(sealer
+        .rewrap("answer", &object, &new)
+        .expect("rewrap")
+        .is_none());
+    let ctx = mamori_app::assessments::load_context(store, org, &id)
+        .await
+        .expect("context");
+    assert!(serde_json::to_string(&ctx.answers[&sensitive])
+        .expect("json")
+        .contains("Ransomware"));
+
+    // The customer revokes the vendor's KEK: no partial assessment, a clear answer.
     keys.destroy_kek(&mamori_keys::vendor_kek(&vendor))
         .expect("revoke");
     let err = mamori_app::assessments::load_context(store, org, &id)
@@ -1510,4 +1568,80 @@ async fn sensitive_answers_are_sealed_in_the_database_and_a_revoked_key_hides_th
     let body = resp.text().await.expect("body");
     assert!(body.contains("sealed under the customer"), "{body}");
     assert!(!body.contains("radiology"));
+}
+
+#[tokio::test]
+async fn an_upload_while_the_key_manager_is_down_stores_nothing() {
+    let app = spawn_app().await;
+    let vendor = vendor_with_status(
+        &app,
+        "Cloud PACS Partner KK",
+        mamori_domain::LifecycleStatus::Active,
+    )
+    .await;
+    // A real OpenBao client pointed at a port where nothing listens.
+    let down: std::sync::Arc<dyn mamori_keys::KeyProvider> =
+        std::sync::Arc::new(mamori_keys::managed::ManagedProvider::new(
+            Box::new(
+                mamori_keys::threaded::OwnThread::spawn(|| {
+                    Ok(Box::new(mamori_keys::openbao::OpenBaoProvider::new(
+                        mamori_keys::openbao::OpenBaoConfig::new(
+                            "http://127.0.0.1:1",
+                            "unused-token",
+                        ),
+                    )?) as Box<dyn mamori_keys::KeyProvider>)
+                })
+                .expect("provider"),
+            ),
+            mamori_keys::managed::RetryPolicy {
+                attempts: 2,
+                backoff: std::time::Duration::from_millis(10),
+            },
+            None,
+        ));
+    let files_dir = app._evidence.path().join("files");
+    let before = std::fs::read_dir(&files_dir)
+        .map(|d| d.count())
+        .unwrap_or(0);
+    let files: std::sync::Arc<dyn mamori_store::blob::BlobStore> =
+        std::sync::Arc::new(mamori_store::blob::FsBlobStore::open(&files_dir).expect("files"));
+    let sealed: std::sync::Arc<dyn mamori_store::blob::BlobStore> = std::sync::Arc::new(
+        mamori_store::blob::SealedBlobStore::new(files, down, &app.state.org_id)
+            .with_per_vendor_keys(true),
+    );
+    let err = mamori_app::assessments::upload_evidence(
+        &app.state.store,
+        &sealed,
+        &app.state.org_id,
+        &vendor,
+        None,
+        &mamori_app::assessments::EvidenceForm {
+            kind: "pentest".into(),
+            issuer: "Test Lab".into(),
+            ..Default::default()
+        },
+        "pentest.txt",
+        b"Pentest report that must not be stored in clear",
+        "test",
+        &Actor::system("test"),
+    )
+    .await
+    .err()
+    .expect("refused");
+    assert!(
+        matches!(err, mamori_app::AppError::KeyUnavailable(_)),
+        "{err}"
+    );
+    assert!(err.to_string().contains("cannot be reached"), "{err}");
+    let after = std::fs::read_dir(&files_dir)
+        .map(|d| d.count())
+        .unwrap_or(0);
+    assert_eq!(before, after, "no file written");
+    let records = app
+        .state
+        .store
+        .evidence_for_vendor(&app.state.org_id, &vendor)
+        .await
+        .expect("evidence");
+    assert!(records.is_empty(), "no evidence record");
 }

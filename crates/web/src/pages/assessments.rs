@@ -945,18 +945,21 @@ pub fn blob_error(e: mamori_store::blob::BlobError, shredded_at: Option<&str>) -
         ));
     }
     match e {
-        BlobError::Key { source, .. } => match source {
-            KeyError::Unwrap(reason) => WebError::KeyUnavailable(format!(
-                "the customer's key manager refused this file's key ({reason}). The key was revoked or destroyed: Mamori cannot show anything it protects until the key manager releases it again"
-            )),
-            KeyError::Unavailable(reason) => WebError::KeyUnavailable(format!(
-                "the key manager cannot be reached ({reason}); nothing was changed, try again later"
-            )),
-            KeyError::Authentication | KeyError::Header(_) => WebError::KeyUnavailable(
-                "the stored file failed its integrity check (it was changed or moved): it is not shown".into(),
-            ),
-            KeyError::Config(reason) => WebError::Internal(reason),
-        },
+        BlobError::Key { source, .. } => {
+            tracing::warn!(error = %source, "a protected file could not be opened");
+            match source {
+                KeyError::Unwrap(_) => WebError::KeyUnavailable(
+                    "the customer's key manager refused this file's key: the key was revoked or destroyed. Mamori cannot show anything it protects under that key until the key manager releases it again".into(),
+                ),
+                KeyError::Unavailable(_) => WebError::KeyUnavailable(
+                    "the key manager cannot be reached; nothing was changed, try again later".into(),
+                ),
+                KeyError::Authentication | KeyError::Header(_) => WebError::Internal(
+                    "the stored file failed its integrity check (changed or moved)".into(),
+                ),
+                KeyError::Config(reason) => WebError::Internal(reason),
+            }
+        }
         BlobError::NotFound { .. } => WebError::NotFound,
         other => WebError::Internal(other.to_string()),
     }

@@ -530,6 +530,7 @@ pub async fn show(
         .unwrap_or_default();
     let can_shred = shredded_at.is_empty()
         && state.keys.is_some()
+        && state.per_vendor_keys
         && record.draft.status == mamori_domain::LifecycleStatus::Terminated
         && user.can(mamori_domain::Permission::KeyManage);
     let tr = &chrome.tr;
@@ -967,6 +968,7 @@ pub async fn shred(
         let org = state.org_id.clone();
         let actor = user.actor();
         let vendor = id.clone();
+        let per_vendor_keys = state.per_vendor_keys;
         tokio::task::spawn_blocking(move || {
             tokio::runtime::Handle::current().block_on(mamori_app::keys::shred_vendor_data(
                 &store,
@@ -975,6 +977,7 @@ pub async fn shred(
                 &org,
                 &vendor,
                 &form.confirm_name,
+                per_vendor_keys,
                 &actor,
             ))
         })

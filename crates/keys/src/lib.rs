@@ -6,8 +6,10 @@
 //! wrapped by a KEK. Mamori sees a plaintext DEK briefly, in memory that is
 //! zeroed when dropped.
 //!
-//! Invariant: no custom cryptographic primitives (RustCrypto `aes-gcm`,
-//! `aes-kw`, `argon2`); no plaintext DEK in logs, `Debug` output or on disk.
+//! Invariant: no custom cryptographic primitives (`aws-lc-rs` for the
+//! payload's AES-256-GCM, the same assembly as OpenSSL's; RustCrypto
+//! `aes-kw` and `argon2` for the local key file); no plaintext DEK in logs,
+//! `Debug` output or on disk.
 //! The format is documented in `envelope.rs` and `docs/security/keys.md`.
 
 pub mod aws_kms;
@@ -19,8 +21,7 @@ pub mod openbao;
 pub mod pkcs11;
 pub mod threaded;
 
-use aes_gcm::aead::{Aead, KeyInit, Payload};
-use aes_gcm::{Aes256Gcm, Nonce};
+use aws_lc_rs::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM};
 use rand::RngCore;
 use thiserror::Error;
 use zeroize::Zeroizing;
@@ -146,20 +147,31 @@ pub fn seal(
         nonce,
     };
     let mut out = header.encode()?;
-    let cipher = Aes256Gcm::new_from_slice(key.plaintext.as_slice())
-        .map_err(|_| KeyError::Config("data key of the wrong length".into()))?;
+    let header_len = out.len();
+    let cipher = payload_cipher(key.plaintext.as_slice())?;
     let aad = envelope::associated_data(&nonce, binding);
-    let sealed = cipher
-        .encrypt(
-            Nonce::from_slice(&nonce),
-            Payload {
-                msg: plaintext,
-                aad: &aad,
-            },
+    // Ciphertext then the 16-byte tag, encrypted in place after the header.
+    out.reserve_exact(plaintext.len() + TAG_LEN);
+    out.extend_from_slice(plaintext);
+    let tag = cipher
+        .seal_in_place_separate_tag(
+            Nonce::assume_unique_for_key(nonce),
+            Aad::from(aad.as_slice()),
+            &mut out[header_len..],
         )
         .map_err(|_| KeyError::Config("encryption failed".into()))?;
-    out.extend_from_slice(&sealed);
+    out.extend_from_slice(tag.as_ref());
     Ok(out)
+}
+
+/// Length of the AES-GCM authentication tag that ends every envelope.
+const TAG_LEN: usize = 16;
+
+/// The payload cipher under one data key.
+fn payload_cipher(dek: &[u8]) -> Result<LessSafeKey, KeyError> {
+    let key = UnboundKey::new(&AES_256_GCM, dek)
+        .map_err(|_| KeyError::Config("data key of the wrong length".into()))?;
+    Ok(LessSafeKey::new(key))
 }
 
 /// Decrypts an envelope of the record `binding` names.
@@ -170,18 +182,19 @@ pub fn open(
 ) -> Result<Vec<u8>, KeyError> {
     let (header, sealed) = Header::parse(envelope)?;
     let dek = provider.unwrap_data_key(&header.kek, &header.wrapped_dek, binding)?;
-    let cipher = Aes256Gcm::new_from_slice(dek.as_slice())
-        .map_err(|_| KeyError::Config("data key of the wrong length".into()))?;
+    let cipher = payload_cipher(dek.as_slice())?;
     let aad = envelope::associated_data(&header.nonce, binding);
-    cipher
-        .decrypt(
-            Nonce::from_slice(&header.nonce),
-            Payload {
-                msg: sealed,
-                aad: &aad,
-            },
+    let mut buffer = sealed.to_vec();
+    let opened_len = cipher
+        .open_in_place(
+            Nonce::assume_unique_for_key(header.nonce),
+            Aad::from(aad.as_slice()),
+            &mut buffer,
         )
-        .map_err(|_| KeyError::Authentication)
+        .map_err(|_| KeyError::Authentication)?
+        .len();
+    buffer.truncate(opened_len);
+    Ok(buffer)
 }
 
 /// Rewraps an envelope's DEK under the provider's current KEK version; the

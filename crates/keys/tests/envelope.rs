@@ -206,3 +206,58 @@ proptest! {
         }
     }
 }
+
+/// The payload is plain AES-256-GCM (ciphertext, then the 16-byte tag) as
+/// the format documents it: a second, independent implementation (RustCrypto
+/// `aes-gcm`) opens what Mamori seals, and Mamori opens what it seals.
+#[test]
+fn the_payload_is_standard_aes_256_gcm() {
+    use aes_gcm::aead::{Aead, KeyInit, Payload};
+    use aes_gcm::{Aes256Gcm, Nonce};
+    use mamori_keys::envelope::associated_data;
+
+    let dir = tempfile::tempdir().unwrap();
+    let p = provider(&dir);
+    let b = binding("interop");
+
+    let sealed = seal(&p, DEFAULT_KEK, &b, DOC).unwrap();
+    let (header, payload) = Header::parse(&sealed).unwrap();
+    let dek = p
+        .unwrap_data_key(&header.kek, &header.wrapped_dek, &b)
+        .unwrap();
+    let other = Aes256Gcm::new_from_slice(dek.as_slice()).unwrap();
+    let aad = associated_data(&header.nonce, &b);
+    let opened = other
+        .decrypt(
+            Nonce::from_slice(&header.nonce),
+            Payload {
+                msg: payload,
+                aad: &aad,
+            },
+        )
+        .expect("RustCrypto opens Mamori's envelope");
+    assert_eq!(opened, DOC);
+    assert_eq!(payload.len(), DOC.len() + 16);
+
+    let key = p.generate_data_key(DEFAULT_KEK, &b).unwrap();
+    let nonce = [7u8; 12];
+    let header = Header {
+        kek: key.kek.clone(),
+        wrapped_dek: key.wrapped.clone(),
+        nonce,
+    };
+    let mut envelope = header.encode().unwrap();
+    let aad = associated_data(&nonce, &b);
+    let ciphertext = Aes256Gcm::new_from_slice(key.plaintext.as_slice())
+        .unwrap()
+        .encrypt(
+            Nonce::from_slice(&nonce),
+            Payload {
+                msg: DOC,
+                aad: &aad,
+            },
+        )
+        .unwrap();
+    envelope.extend_from_slice(&ciphertext);
+    assert_eq!(open(&p, &b, &envelope).unwrap(), DOC);
+}

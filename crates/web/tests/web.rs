@@ -1626,8 +1626,7 @@ async fn an_upload_while_the_key_manager_is_down_stores_nothing() {
         &Actor::system("test"),
     )
     .await
-    .err()
-    .expect("refused");
+    .expect_err("refused");
     assert!(
         matches!(err, mamori_app::AppError::KeyUnavailable(_)),
         "{err}"

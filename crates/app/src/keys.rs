@@ -1,13 +1,76 @@
 //! Crypto-shredding a vendor's data when the relationship has ended.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
 use mamori_domain::LifecycleStatus;
 use mamori_keys::envelope::Header;
+use mamori_keys::managed::{ManagedProvider, Refusal};
 use mamori_keys::{vendor_kek, KeyError, KeyProvider};
 use mamori_store::blob::BlobStore;
 use mamori_store::sealed_fields::FieldSealer;
-use mamori_store::{Actor, Store, VendorScope};
+use mamori_store::{Actor, NewAudit, Store, VendorScope};
 
 use crate::AppError;
+
+/// A revoked KEK refuses every read; the audit log should show that it
+/// happened, not every page view since. One record per tenant and KEK in
+/// this window.
+pub const REFUSAL_AUDIT_WINDOW: Duration = Duration::from_secs(15 * 60);
+
+/// Records in the audit log of the record's tenant when the key manager
+/// refuses a key — the customer's kill switch (a revoked or disabled KEK),
+/// or a read of shredded data — at most once per KEK per
+/// [`REFUSAL_AUDIT_WINDOW`]. Key calls run on blocking threads, so the
+/// record is written by a task on `runtime`. Returns false when the
+/// provider reports its refusals elsewhere already.
+pub fn audit_key_refusals(
+    store: Store,
+    provider: &ManagedProvider,
+    runtime: tokio::runtime::Handle,
+) -> bool {
+    let recorded: Mutex<HashMap<(String, String), Instant>> = Mutex::new(HashMap::new());
+    provider.observe_refusals(Box::new(move |refusal: &Refusal<'_>| {
+        let key = (refusal.tenant.to_string(), refusal.kek.to_string());
+        {
+            let Ok(mut recorded) = recorded.lock() else {
+                return;
+            };
+            if recorded
+                .get(&key)
+                .is_some_and(|at| at.elapsed() < REFUSAL_AUDIT_WINDOW)
+            {
+                return;
+            }
+            recorded.retain(|_, at| at.elapsed() < REFUSAL_AUDIT_WINDOW);
+            recorded.insert(key.clone(), Instant::now());
+        }
+        let (tenant, kek) = key;
+        let reason: String = refusal.reason.chars().take(300).collect();
+        tracing::warn!(%tenant, %kek, %reason, "the key manager refused a key");
+        let store = store.clone();
+        runtime.spawn(async move {
+            let entry = NewAudit {
+                action: "keys.refused",
+                entity_kind: "key",
+                entity_id: Some(&kek),
+                summary: format!(
+                    "the key manager refused KEK {kek}: nothing protected under it can be read \
+                     until the key manager releases it (revoked, disabled or destroyed)"
+                ),
+                before: None,
+                after: Some(serde_json::json!({ "kek": kek, "reason": reason })),
+            };
+            if let Err(e) = store
+                .record_audit(&tenant, &Actor::system("key manager"), entry)
+                .await
+            {
+                tracing::warn!(error = %e, "could not record the key refusal in the audit log");
+            }
+        });
+    }))
+}
 
 /// What a shred did.
 #[derive(Debug, Clone)]

@@ -203,6 +203,12 @@ async fn serve(cli: &Cli, args: &cli::ServeArgs) -> Result<()> {
         &org_id,
         keys.config.per_vendor_keys,
     ));
+    // The customer's kill switch (a refused key) goes in the audit log.
+    mamori_app::keys::audit_key_refusals(
+        store.clone(),
+        &keys.provider,
+        tokio::runtime::Handle::current(),
+    );
     let state = mamori_web::AppState::new(store, org_id, policy, config)
         .with_blob_store(blobs)
         .with_key_provider(keys.provider.clone(), keys.config.per_vendor_keys);

@@ -9,7 +9,7 @@
 //! manager refuses a key (the sign of a revocation).
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use crate::{Binding, DataKey, Dek, KekRef, KeyError, KeyProvider};
@@ -54,7 +54,22 @@ pub struct ManagedProvider {
     retry: RetryPolicy,
     cache_policy: Option<CachePolicy>,
     cache: Mutex<HashMap<CacheKey, Cached>>,
+    refusals: OnceLock<RefusalObserver>,
 }
+
+/// The key manager refused a record's key: the KEK was revoked, disabled or
+/// destroyed — the customer's kill switch, or a shredded vendor.
+#[derive(Debug)]
+pub struct Refusal<'a> {
+    /// The tenant of the record whose key was refused.
+    pub tenant: &'a str,
+    pub kek: &'a str,
+    pub reason: &'a str,
+}
+
+/// Told of every refusal, on the thread that made the key call (so it must
+/// not block for long).
+pub type RefusalObserver = Box<dyn Fn(&Refusal<'_>) + Send + Sync>;
 
 impl ManagedProvider {
     pub fn new(
@@ -67,7 +82,31 @@ impl ManagedProvider {
             retry,
             cache_policy: cache,
             cache: Mutex::new(HashMap::new()),
+            refusals: OnceLock::new(),
         }
+    }
+
+    /// Has `observer` told of every refusal from now on (e.g. to audit the
+    /// kill switch). One observer per provider: returns false, and keeps
+    /// the first, when one is set already.
+    pub fn observe_refusals(&self, observer: RefusalObserver) -> bool {
+        self.refusals.set(observer).is_ok()
+    }
+
+    fn noticed<T>(
+        &self,
+        result: Result<T, KeyError>,
+        kek: &str,
+        binding: &Binding<'_>,
+    ) -> Result<T, KeyError> {
+        if let (Err(KeyError::Unwrap(reason)), Some(observer)) = (&result, self.refusals.get()) {
+            observer(&Refusal {
+                tenant: binding.tenant,
+                kek,
+                reason,
+            });
+        }
+        result
     }
 
     /// Forgets every cached data key.
@@ -128,7 +167,8 @@ impl KeyProvider for ManagedProvider {
 
     fn generate_data_key(&self, kek_id: &str, binding: &Binding<'_>) -> Result<DataKey, KeyError> {
         // Never cached: every object gets a fresh key.
-        self.with_retry(|| self.inner.generate_data_key(kek_id, binding))
+        let result = self.with_retry(|| self.inner.generate_data_key(kek_id, binding));
+        self.noticed(result, kek_id, binding)
     }
 
     fn unwrap_data_key(
@@ -138,7 +178,8 @@ impl KeyProvider for ManagedProvider {
         binding: &Binding<'_>,
     ) -> Result<Dek, KeyError> {
         let Some(policy) = self.cache_policy else {
-            return self.with_retry(|| self.inner.unwrap_data_key(kek, wrapped, binding));
+            let result = self.with_retry(|| self.inner.unwrap_data_key(kek, wrapped, binding));
+            return self.noticed(result, &kek.id, binding);
         };
         let key = Self::cache_key(kek, wrapped, binding);
         if let Ok(mut cache) = self.cache.lock() {
@@ -150,7 +191,8 @@ impl KeyProvider for ManagedProvider {
                 cache.remove(&key);
             }
         }
-        let dek = self.with_retry(|| self.inner.unwrap_data_key(kek, wrapped, binding))?;
+        let result = self.with_retry(|| self.inner.unwrap_data_key(kek, wrapped, binding));
+        let dek = self.noticed(result, &kek.id, binding)?;
         if let Ok(mut cache) = self.cache.lock() {
             cache.retain(|_, c| c.since.elapsed() <= policy.max_age);
             if cache.len() >= policy.max_entries {
@@ -182,7 +224,8 @@ impl KeyProvider for ManagedProvider {
         wrapped: &[u8],
         binding: &Binding<'_>,
     ) -> Result<(KekRef, Vec<u8>), KeyError> {
-        self.with_retry(|| self.inner.rewrap_data_key(kek, wrapped, binding))
+        let result = self.with_retry(|| self.inner.rewrap_data_key(kek, wrapped, binding));
+        self.noticed(result, &kek.id, binding)
     }
 
     fn current_version(&self, kek_id: &str) -> Result<u32, KeyError> {
@@ -348,5 +391,27 @@ mod tests {
         }
         assert_eq!(unwraps.load(Ordering::SeqCst), 4);
         assert_eq!(p.cached(), 0);
+    }
+
+    #[test]
+    fn refusals_are_told_to_the_observer_with_tenant_and_kek() {
+        let (_d, p, _) = setup(0, None);
+        let seen = Arc::new(Mutex::new(Vec::<(String, String)>::new()));
+        let sink = Arc::clone(&seen);
+        assert!(p.observe_refusals(Box::new(move |r: &Refusal<'_>| {
+            if let Ok(mut v) = sink.lock() {
+                v.push((r.tenant.to_string(), r.kek.to_string()));
+            }
+        })));
+        assert!(!p.observe_refusals(Box::new(|_: &Refusal<'_>| {})));
+        let env = seal(&p, DEFAULT_KEK, &binding("a"), b"doc").unwrap();
+        open(&p, &binding("a"), &env).unwrap();
+        assert!(seen.lock().unwrap().is_empty(), "a success is no refusal");
+        p.destroy_kek(DEFAULT_KEK).unwrap();
+        assert!(open(&p, &binding("a"), &env).is_err());
+        assert!(seal(&p, DEFAULT_KEK, &binding("b"), b"doc").is_err());
+        let seen = seen.lock().unwrap().clone();
+        assert_eq!(seen.len(), 2, "{seen:?}");
+        assert!(seen.iter().all(|(t, k)| t == "t" && k == DEFAULT_KEK));
     }
 }

@@ -62,13 +62,24 @@ async fn spawn_app() -> TestApp {
     let files: std::sync::Arc<dyn mamori_store::blob::BlobStore> = std::sync::Arc::new(
         mamori_store::blob::FsBlobStore::open(&evidence.path().join("files")).expect("blob store"),
     );
-    let keys: std::sync::Arc<dyn mamori_keys::KeyProvider> = std::sync::Arc::new(
-        mamori_keys::local::LocalKeyProvider::create(
-            &evidence.path().join("keys.json"),
-            b"a test passphrase, long enough",
-        )
-        .expect("key file"),
+    let managed = mamori_keys::managed::ManagedProvider::new(
+        Box::new(
+            mamori_keys::local::LocalKeyProvider::create(
+                &evidence.path().join("keys.json"),
+                b"a test passphrase, long enough",
+            )
+            .expect("key file"),
+        ),
+        mamori_keys::managed::RetryPolicy::default(),
+        None,
     );
+    // Refusals (the kill switch) are audited, as `mamori serve` does.
+    assert!(mamori_app::keys::audit_key_refusals(
+        db.store.clone(),
+        &managed,
+        tokio::runtime::Handle::current()
+    ));
+    let keys: std::sync::Arc<dyn mamori_keys::KeyProvider> = std::sync::Arc::new(managed);
     let blobs: std::sync::Arc<dyn mamori_store::blob::BlobStore> = std::sync::Arc::new(
         mamori_store::blob::SealedBlobStore::new(files, keys.clone(), &org_id)
             .with_per_vendor_keys(true),
@@ -1449,6 +1460,29 @@ async fn evidence_is_sealed_per_vendor_the_kill_switch_blocks_reads_and_shreddin
     let body = resp.text().await.expect("body");
     assert!(body.contains("key manager refused"), "{body}");
     assert!(!body.contains("LIS interface"));
+    // The refusal is in the audit log, once however often it happens.
+    let resp = app.get(&admin, &format!("/evidence/{ev_b}")).await;
+    assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let revoked = mamori_keys::vendor_kek(&active);
+    let mut refusals = 0;
+    for _ in 0..50 {
+        let audit = app
+            .state
+            .store
+            .audit_page(&app.state.org_id, Some(&revoked), 1, 50)
+            .await
+            .expect("audit");
+        refusals = audit
+            .entries
+            .iter()
+            .filter(|e| e.action == "keys.refused")
+            .count();
+        if refusals > 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(refusals, 1, "one audit record of the refusal");
 }
 
 #[tokio::test]

@@ -126,6 +126,7 @@ fn peak_rss_mib() -> Option<f64> {
 
 pub async fn run(command: &BenchCommand) -> Result<()> {
     match command {
+        BenchCommand::Discover { megabytes, keep } => discover(*megabytes, *keep)?,
         BenchCommand::Keys {
             megabytes,
             rewraps,
@@ -1283,4 +1284,126 @@ fn openbao_rewrap(bao: &mamori_keys::openbao::OpenBaoProvider, rewraps: usize) -
         eprintln!("[openbao] could not destroy the benchmark KEK {kek}: {e}");
     }
     outcome
+}
+
+/// Shadow SaaS discovery over a generated Squid native log: one core, all
+/// cores, `wc -l` (the I/O ceiling) and DuckDB grouping by host, on the
+/// same file, in one run.
+fn discover(megabytes: u64, keep: bool) -> Result<()> {
+    use mamori_discovery::formats::{FormatKind, Parser};
+    use mamori_discovery::read::{discover, Options};
+
+    let dir = tempfile::tempdir().context("cannot create a temporary directory")?;
+    let path = dir.path().join("access.log");
+    let t = Instant::now();
+    let lines = {
+        let mut file = std::fs::File::create(&path).context("cannot create the log file")?;
+        mamori_discovery::generate::squid_native(&mut file, megabytes * 1_000_000, 42)?
+    };
+    let size = std::fs::metadata(&path)?.len();
+    let mb = size as f64 / 1e6;
+    println!(
+        "generated {mb:.0} MB Squid native log, {lines} lines, in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
+    // A first `wc -l` warms the page cache so every reader starts alike.
+    let _ = std::process::Command::new("wc")
+        .arg("-l")
+        .arg(&path)
+        .output();
+    let t = Instant::now();
+    let wc = std::process::Command::new("wc")
+        .arg("-l")
+        .arg(&path)
+        .output()
+        .context("running wc -l")?;
+    let wc_secs = t.elapsed().as_secs_f64();
+    if !wc.status.success() {
+        anyhow::bail!("wc -l failed");
+    }
+    println!("wc -l: {:.2} s = {:.0} MB/s", wc_secs, mb / wc_secs);
+
+    let mut results = Vec::new();
+    for threads in [1usize, 0] {
+        let opts = Options {
+            parser: Some(Parser::new(FormatKind::SquidNative)),
+            threads,
+            ..Default::default()
+        };
+        let t = Instant::now();
+        let run = discover(std::slice::from_ref(&path), &opts)?;
+        let secs = t.elapsed().as_secs_f64();
+        let label = if threads == 1 {
+            "1 thread".to_string()
+        } else {
+            format!(
+                "{} threads",
+                std::thread::available_parallelism().map_or(1, |n| n.get())
+            )
+        };
+        println!(
+            "mamori discover, {label}: {secs:.2} s = {:.0} MB/s ({:.2} M lines/s); {} hosts, {} users, {} malformed; {:.2}x the time of wc -l",
+            mb / secs,
+            run.tally.lines as f64 / secs / 1e6,
+            run.tally.hosts.len(),
+            run.tally.user_names.len(),
+            run.tally.malformed,
+            secs / wc_secs
+        );
+        results.push(secs);
+    }
+    if let Some(rss) = peak_rss_mib() {
+        println!("peak resident memory of this process: {rss:.0} MiB");
+    }
+
+    // DuckDB, when installed, grouping the same file by host.
+    let script = r#"
+import sys, time
+try:
+    import duckdb
+except ImportError:
+    print("skipped: DuckDB is not installed (pip install duckdb)")
+    sys.exit(0)
+con = duckdb.connect()
+t = time.time()
+rows = con.execute("""
+  SELECT host, count(*) AS requests, sum(TRY_CAST(size AS BIGINT)) AS bytes
+  FROM (SELECT split_part(split_part(regexp_replace(column0, '^.*?://', ''), '/', 1), ':', 1) AS host, size FROM (
+    SELECT string_split(regexp_replace(trim(line), '\s+', ' ', 'g'), ' ') AS f, f[5] AS size, f[7] AS column0 FROM (
+      SELECT column0 AS line FROM read_csv(?, header=false, sep=chr(1), quote='', escape='', columns={'column0':'VARCHAR'}, ignore_errors=true))))
+  GROUP BY host""", [sys.argv[1]]).fetchall()
+print(f"{time.time() - t:.3f} {len(rows)}")
+"#;
+    let duck = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .arg(&path)
+        .output();
+    match duck {
+        Ok(out) if out.status.success() => {
+            let text = String::from_utf8_lossy(&out.stdout).trim().to_string();
+            let mut parts = text.split_whitespace();
+            match (
+                parts.next().and_then(|s| s.parse::<f64>().ok()),
+                parts.next(),
+            ) {
+                (Some(secs), Some(hosts)) => println!(
+                    "DuckDB (all cores) grouping by host: {secs:.2} s = {:.0} MB/s, {hosts} hosts; mamori on all cores is {:.1}x faster",
+                    mb / secs,
+                    secs / results[1]
+                ),
+                _ => println!("DuckDB: {text}"),
+            }
+        }
+        Ok(out) => println!(
+            "DuckDB comparison failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ),
+        Err(e) => println!("skipped: DuckDB comparison (python3 not runnable: {e})"),
+    }
+    if keep {
+        let kept = dir.keep();
+        println!("kept {}", kept.join("access.log").display());
+    }
+    Ok(())
 }

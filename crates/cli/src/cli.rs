@@ -83,11 +83,51 @@ pub enum Command {
         #[command(subcommand)]
         command: QuestionnairesCommand,
     },
+    /// Find the cloud apps people use, from proxy, firewall and DNS logs
+    /// (works without a database).
+    Discover(DiscoverArgs),
     /// Measure Mamori's speed on generated data (prints throughput).
     Bench {
         #[command(subcommand)]
         command: BenchCommand,
     },
+}
+
+#[derive(Args, Debug)]
+pub struct DiscoverArgs {
+    /// Log files (plain, .gz, .zst), directories (every file beneath), or
+    /// `-` for standard input (with --format).
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// The log format; `auto` detects it per file from its first lines.
+    #[arg(long, default_value = "auto")]
+    pub format: String,
+    /// Columns (CSV) or keys (JSON lines) for `--format csv|jsonl`, e.g.
+    /// `ts=time,user=login,src_ip=client,host=hostname,bytes_down=resp_bytes`.
+    #[arg(long, value_name = "FIELD=COLUMN,…")]
+    pub map: Option<String>,
+    /// Your own catalog file(s) (same format as the shipped one); an app
+    /// with the id of a shipped app replaces it.
+    #[arg(long, value_name = "FILE")]
+    pub catalog: Vec<PathBuf>,
+    /// Print JSON (apps, unknown destinations, files, malformed lines).
+    #[arg(long, conflicts_with = "csv")]
+    pub json: bool,
+    /// Print the apps as CSV.
+    #[arg(long)]
+    pub csv: bool,
+    /// Count only events at or after this time (2026-12-01 or RFC 3339).
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+    /// Count only events before this time.
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+    /// Worker threads (default: one per core).
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+    /// Rows shown per table in the text output.
+    #[arg(long, default_value_t = 50)]
+    pub top: usize,
 }
 
 #[derive(Args, Debug)]
@@ -362,6 +402,16 @@ pub enum BenchCommand {
         /// one warm-up run).
         #[arg(long, default_value_t = 20)]
         runs: usize,
+    },
+    /// Shadow SaaS discovery over a generated Squid native log: MB/s on one
+    /// core and on all, against `wc -l` and (when installed) DuckDB.
+    Discover {
+        /// Size of the generated log in MB.
+        #[arg(long, default_value_t = 1024)]
+        megabytes: u64,
+        /// Keep the generated log (its path is printed).
+        #[arg(long)]
+        keep: bool,
     },
     /// Re-evaluate the threshold of N risks after a risk policy change.
     RiskThreshold {

@@ -3,6 +3,7 @@
 
 mod bench;
 mod cli;
+mod discover;
 mod keys;
 
 use std::io::{Read, Write};
@@ -132,6 +133,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Keys { command } => keys::run(&cli, command).await,
         Command::Frameworks { command } => frameworks(&cli, command).await,
         Command::Questionnaires { command } => questionnaires(&cli, command).await,
+        Command::Discover(args) => discover::run(args),
         Command::Bench { command } => bench::run(command).await,
     }
 }

@@ -1935,3 +1935,78 @@ fn keys_init_points_mamori_at_a_real_key_manager() {
         out.stderr
     );
 }
+
+/// Shadow SaaS from a proxy log, with no database: apps named from the
+/// catalog, unknown destinations kept, malformed lines placed, a user's
+/// catalog file honoured, standard input read with --format.
+#[test]
+fn discover_names_apps_keeps_unknown_hosts_and_places_bad_lines() {
+    let dir = tempfile::tempdir().expect("dir");
+    let log = dir.path().join("access.log");
+    std::fs::write(
+        &log,
+        concat!(
+            "1780000000.100    120 10.1.0.5 TCP_TUNNEL/200 5120 CONNECT app.box.com:443 HOSPITAL\\nurse01 HIER_DIRECT/198.51.100.7 -\n",
+            "1780000001.200     80 10.1.0.6 TCP_MISS/200 900 GET http://upload.box.com/u nurse02@hospital.example HIER_DIRECT/198.51.100.7 text/html\r\n",
+            "1780000002.300     40 10.1.0.7 TCP_TUNNEL/200 700 CONNECT radnotes-ai.example:443 drsmith HIER_DIRECT/203.0.113.9 -\n",
+            "1780000003 this line is cut short\n",
+            "1780000004.500     10 10.1.0.5 TCP_TUNNEL/200 300 CONNECT app.box.com:443 nurse01 HIER_DIRECT/198.51.100.7 -\n",
+        ),
+    )
+    .expect("write log");
+    let out = run(
+        mamori_bare(dir.path())
+            .args(["discover", "--json"])
+            .arg(&log),
+        None,
+    );
+    assert_eq!(out.code, Some(0), "{out:?}");
+    let v: Value = serde_json::from_str(&out.stdout).expect("json");
+    let apps = v["apps"].as_array().expect("apps");
+    let box_app = apps
+        .iter()
+        .find(|a| a["app_id"] == "box")
+        .expect("Box found");
+    assert_eq!(box_app["users"], 2, "nurse01 in two spellings counts once");
+    assert_eq!(box_app["transactions"], 3);
+    assert_eq!(box_app["status"], "unsanctioned");
+    let unknown = v["unknown"].as_array().expect("unknown");
+    assert!(unknown.iter().any(|u| u["domain"] == "radnotes-ai.example"));
+    assert_eq!(v["malformed"], 1);
+    assert_eq!(v["malformed_lines"][0]["line"], 4);
+
+    // A user's catalog names the unknown app.
+    let catalog = dir.path().join("mine.toml");
+    std::fs::write(
+        &catalog,
+        "version = \"local-1\"\n[[app]]\nid = \"radnotes\"\nname = \"RadNotes AI\"\nvendor = \"RadNotes\"\ncategory = \"ai-assistant\"\ndomains = [\"radnotes-ai.example\"]\n",
+    )
+    .expect("write catalog");
+    let out = run(
+        mamori_bare(dir.path())
+            .args(["discover", "--csv", "--catalog"])
+            .arg(&catalog)
+            .arg(&log),
+        None,
+    );
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert!(
+        out.stdout
+            .contains("RadNotes AI,RadNotes,ai-assistant,unsanctioned"),
+        "{}",
+        out.stdout
+    );
+
+    // Standard input needs its format named.
+    let text = std::fs::read(&log).expect("read");
+    let out = run(mamori_bare(dir.path()).args(["discover", "-"]), Some(&text));
+    assert_ne!(out.code, Some(0));
+    assert!(out.stderr.contains("--format"), "{}", out.stderr);
+    let out = run(
+        mamori_bare(dir.path()).args(["discover", "--format", "squid", "-"]),
+        Some(&text),
+    );
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert!(out.stdout.contains("Box"), "{}", out.stdout);
+    assert!(out.stdout.contains("standard input:4"), "{}", out.stdout);
+}

@@ -1365,6 +1365,7 @@ except ImportError:
     print("skipped: DuckDB is not installed (pip install duckdb)")
     sys.exit(0)
 con = duckdb.connect()
+con.execute("SET enable_progress_bar = false")
 t = time.time()
 rows = con.execute("""
   SELECT host, count(*) AS requests, sum(TRY_CAST(size AS BIGINT)) AS bytes

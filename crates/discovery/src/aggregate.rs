@@ -21,12 +21,11 @@ pub struct HostStats {
     pub bytes_down: u64,
     pub first_seen: Option<i64>,
     pub last_seen: Option<i64>,
-    /// Ids into [`Tally::user_names`].
-    pub users: FxHashSet<u32>,
+    /// Per user (ids into [`Tally::user_names`]): transactions. Its keys
+    /// are the distinct users.
+    pub per_user: FxHashMap<u32, u64>,
     /// Ids into [`Tally::source_names`].
     pub sources: FxHashSet<u32>,
-    /// Per user id: transactions (for the drill-down).
-    pub per_user: FxHashMap<u32, u64>,
 }
 
 impl HostStats {
@@ -143,7 +142,6 @@ impl Tally {
         stats.bytes_down += event.bytes_down;
         stats.seen(event.ts);
         if let Some(u) = user {
-            stats.users.insert(u);
             *stats.per_user.entry(u).or_default() += 1;
         }
         if let Some(s) = source {
@@ -200,8 +198,6 @@ impl Tally {
             if let Some(l) = theirs.last_seen {
                 mine.seen(Some(l));
             }
-            mine.users
-                .extend(theirs.users.iter().map(|&u| users[u as usize]));
             mine.sources
                 .extend(theirs.sources.iter().map(|&s| sources[s as usize]));
             for (u, n) in theirs.per_user {
@@ -258,7 +254,7 @@ mod tests {
         assert_eq!(s.transactions, 3);
         assert_eq!(s.bytes_down, 111);
         assert_eq!(s.bytes_up, 3);
-        assert_eq!(s.users.len(), 1);
+        assert_eq!(s.per_user.len(), 1);
         assert_eq!(s.sources.len(), 2);
         assert_eq!((s.first_seen, s.last_seen), (Some(40), Some(60)));
         assert_eq!(t.hosts.len(), 1);

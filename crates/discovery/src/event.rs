@@ -47,6 +47,19 @@ impl LineError {
 
 /// `-`, empty and similar placeholders read as "not logged".
 pub fn present(value: &str) -> Option<&str> {
+    // The common case first: a plain value with nothing to trim.
+    match value.as_bytes() {
+        [] | [b'-'] => return None,
+        [first, .., last]
+            if first.is_ascii_graphic()
+                && last.is_ascii_graphic()
+                && *first != b'"'
+                && *first != b'(' =>
+        {
+            return Some(value)
+        }
+        _ => {}
+    }
     let v = value.trim();
     if v.is_empty() || v == "-" || v == "(empty)" || v == "\"-\"" {
         None
@@ -58,16 +71,23 @@ pub fn present(value: &str) -> Option<&str> {
 /// The host of a URL or `host:port` (lowercase not applied here): strips
 /// the scheme, user info, port, path, query and IPv6 brackets.
 pub fn host_of_url(url: &str) -> &str {
-    let rest = match url.find("://") {
-        Some(i) => &url[i + 3..],
-        None => url,
-    };
-    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let authority = &rest[..end];
-    let authority = match authority.rfind('@') {
-        Some(i) => &authority[i + 1..],
-        None => authority,
-    };
+    // Byte scanning instead of substring search: this runs once per line.
+    let bytes = url.as_bytes();
+    let mut start = 0;
+    if let Some(colon) = memchr::memchr(b':', bytes) {
+        if bytes[colon + 1..].starts_with(b"//") {
+            start = colon + 3;
+        }
+    }
+    let rest = &bytes[start..];
+    let end = rest
+        .iter()
+        .position(|&b| b == b'/' || b == b'?' || b == b'#')
+        .unwrap_or(rest.len());
+    let mut authority = &url[start..start + end];
+    if let Some(at) = memchr::memrchr(b'@', authority.as_bytes()) {
+        authority = &authority[at + 1..];
+    }
     if let Some(inner) = authority.strip_prefix('[') {
         // [2001:db8::1]:443
         return match inner.find(']') {
@@ -75,14 +95,19 @@ pub fn host_of_url(url: &str) -> &str {
             None => inner,
         };
     }
-    // A bare IPv6 address has several colons and no port to strip.
-    if authority.matches(':').count() > 1 {
-        return authority;
-    }
-    match authority.rfind(':') {
+    let ab = authority.as_bytes();
+    match memchr::memrchr(b':', ab) {
+        // A bare IPv6 address has several colons and no port to strip.
+        Some(i) if memchr::memchr(b':', &ab[..i]).is_some() => authority,
         Some(i) => &authority[..i],
         None => authority,
     }
+}
+
+/// Does the URL carry a scheme (`http://…`)?
+pub fn has_scheme(url: &str) -> bool {
+    let bytes = url.as_bytes();
+    memchr::memchr(b':', bytes).is_some_and(|c| bytes[c + 1..].starts_with(b"//"))
 }
 
 /// Parses an unsigned byte count; `-` and empty read as 0.

@@ -116,7 +116,7 @@ struct Group {
 impl Group {
     fn add(&mut self, host: &str, s: &crate::aggregate::HostStats, keep_users: bool) {
         self.hosts.insert(host.to_string());
-        self.users.extend(s.users.iter().copied());
+        self.users.extend(s.per_user.keys().copied());
         self.sources.extend(s.sources.iter().copied());
         if keep_users {
             for (&u, &n) in &s.per_user {

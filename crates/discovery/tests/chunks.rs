@@ -22,7 +22,7 @@ fn summary(t: &Tally) -> (u64, u64, u64, Vec<HostRow>) {
                 h.to_string(),
                 s.transactions,
                 s.bytes_down,
-                s.users.len(),
+                s.per_user.len(),
                 s.sources.len(),
                 s.first_seen,
                 s.last_seen,
@@ -92,9 +92,15 @@ fn compressed_files_read_the_same_and_truncation_is_reported() {
 fn directories_are_read_in_name_order_and_unknown_formats_are_named() {
     let dir = tempfile::tempdir().expect("dir");
     log_file(&dir, 20_000, 1);
-    std::fs::write(dir.path().join("notes.txt"), "hello\nworld\n").expect("write");
-    let err =
-        discover(&[dir.path().to_path_buf()], &Options::default()).expect_err("unknown format");
+    let notes = dir.path().join("notes.txt");
+    std::fs::write(&notes, "hello\nworld\n").expect("write");
+    // In a directory, a file of no known format is skipped and named.
+    let run = discover(&[dir.path().to_path_buf()], &Options::default()).expect("read");
+    assert_eq!(run.files.len(), 1);
+    assert_eq!(run.skipped.len(), 1);
+    assert!(run.skipped[0].0.ends_with("notes.txt"));
+    // Named explicitly, it is an error that says what to do.
+    let err = discover(&[notes], &Options::default()).expect_err("unknown format");
     let text = err.to_string();
     assert!(
         text.contains("notes.txt") && text.contains("--format"),

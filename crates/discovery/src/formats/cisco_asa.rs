@@ -42,7 +42,7 @@ struct Side<'a> {
 }
 
 fn side<'a>(words: &[&'a str], field: &'static str) -> Result<Side<'a>, LineError> {
-    let first = words.first().ok_or(LineError::missing(field))?;
+    let first = words.first().ok_or_else(|| LineError::missing(field))?;
     let (endpoint, attached) = match first.find('(') {
         Some(i) => (&first[..i], Some(&first[i..])),
         None => (*first, None),
@@ -103,12 +103,12 @@ pub fn parse(line: &str) -> Result<Option<Event<'_>>, LineError> {
     let for_at = words
         .iter()
         .position(|w| *w == "for")
-        .ok_or(LineError::missing("for"))?;
+        .ok_or_else(|| LineError::missing("for"))?;
     let to_at = words[for_at..]
         .iter()
         .position(|w| *w == "to")
         .map(|i| i + for_at)
-        .ok_or(LineError::missing("to"))?;
+        .ok_or_else(|| LineError::missing("to"))?;
     let end = words[to_at..]
         .iter()
         .position(|w| *w == "duration" || *w == "bytes")

@@ -248,7 +248,7 @@ pub fn parse_csv<'a>(
         .and_then(|i| common::take(&mut fields, i))
         .or_else(|| cols.url.and_then(|i| common::take(&mut fields, i)))
         .and_then(url_host)
-        .ok_or(LineError::missing("host"))?;
+        .ok_or_else(|| LineError::missing("host"))?;
     let ts = match cols.ts.and_then(|i| common::get(&fields, i)) {
         Some(t) => common::time_field("ts", t)?,
         None => None,
@@ -326,7 +326,7 @@ pub fn parse_json<'a>(mapping: &Mapping, line: &'a str) -> Result<Option<Event<'
         .map(Cow::Owned)
         .and_then(url_host)
         .map(|h| Cow::Owned(h.into_owned()))
-        .ok_or(LineError::missing("host"))?;
+        .ok_or_else(|| LineError::missing("host"))?;
     let ts = match first_of(&value, &mapping.ts, GUESS_TS) {
         Some(t) => common::time_field("ts", &t)?,
         None => None,

@@ -75,7 +75,7 @@ pub fn parse(line: &str) -> Result<Option<Event<'_>>, LineError> {
         return Ok(None);
     }
     let mut fields = common::csv_fields(csv_part(l), b',')?;
-    let kind = common::get(&fields, TYPE).ok_or(LineError::missing("type"))?;
+    let kind = common::get(&fields, TYPE).ok_or_else(|| LineError::missing("type"))?;
     let traffic = match kind {
         "TRAFFIC" => true,
         "THREAT" => false,
@@ -113,12 +113,12 @@ pub fn parse(line: &str) -> Result<Option<Event<'_>>, LineError> {
         (0, 0)
     };
     let host: Cow<'_, str> = if traffic {
-        common::take(&mut fields, DST).ok_or(LineError::missing("destination"))?
+        common::take(&mut fields, DST).ok_or_else(|| LineError::missing("destination"))?
     } else {
         common::take(&mut fields, URL)
             .and_then(url_host)
             .or_else(|| common::take(&mut fields, DST))
-            .ok_or(LineError::missing("url"))?
+            .ok_or_else(|| LineError::missing("url"))?
     };
     Ok(Some(Event {
         ts,

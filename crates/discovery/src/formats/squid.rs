@@ -11,7 +11,7 @@ use std::borrow::Cow;
 
 use chrono::DateTime;
 
-use crate::event::{bytes, host_of_url, present, Event, LineError};
+use crate::event::{bytes, has_scheme, host_of_url, present, Event, LineError};
 
 const METHODS: &[&str] = &[
     "GET",
@@ -69,27 +69,31 @@ pub fn parse_native(line: &str) -> Result<Option<Event<'_>>, LineError> {
         return Ok(None);
     };
     let ts = epoch_seconds(time)?;
-    let _elapsed = fields.next().ok_or(LineError::missing("elapsed"))?;
-    let client = fields.next().ok_or(LineError::missing("client"))?;
-    let code = fields.next().ok_or(LineError::missing("result code"))?;
+    let _elapsed = fields.next().ok_or_else(|| LineError::missing("elapsed"))?;
+    let client = fields.next().ok_or_else(|| LineError::missing("client"))?;
+    let code = fields
+        .next()
+        .ok_or_else(|| LineError::missing("result code"))?;
     let (size, method) = if code.contains('/') {
         // Native: size then method.
-        let size = fields.next().ok_or(LineError::missing("size"))?;
-        let method = fields.next().ok_or(LineError::missing("method"))?;
+        let size = fields.next().ok_or_else(|| LineError::missing("size"))?;
+        let method = fields.next().ok_or_else(|| LineError::missing("method"))?;
         (bytes("size", size)?, method)
     } else {
         // Extended (client port first): action/code, size, then fields up
         // to the method.
-        let _code = fields.next().ok_or(LineError::missing("result code"))?;
-        let size = fields.next().ok_or(LineError::missing("size"))?;
+        let _code = fields
+            .next()
+            .ok_or_else(|| LineError::missing("result code"))?;
+        let size = fields.next().ok_or_else(|| LineError::missing("size"))?;
         let size = bytes("size", size)?;
         let method = fields
             .by_ref()
             .find(|t| is_method(t))
-            .ok_or(LineError::missing("method"))?;
+            .ok_or_else(|| LineError::missing("method"))?;
         (size, method)
     };
-    let url = fields.next().ok_or(LineError::missing("URL"))?;
+    let url = fields.next().ok_or_else(|| LineError::missing("URL"))?;
     let mut user = fields.next();
     // Extended formats log the HTTP version between the URL and the user.
     if user.is_some_and(|u| {
@@ -97,7 +101,7 @@ pub fn parse_native(line: &str) -> Result<Option<Event<'_>>, LineError> {
     }) {
         user = fields.next();
     }
-    if method != "CONNECT" && !url.contains("://") && url.starts_with('/') {
+    if url.starts_with('/') && method != "CONNECT" && !has_scheme(url) {
         // An origin-form request (transparent proxying): no host logged.
         return Err(LineError::new("URL", "no host in the URL"));
     }
@@ -146,27 +150,29 @@ pub fn parse_combined(line: &str) -> Result<Option<Event<'_>>, LineError> {
     if line.is_empty() {
         return Ok(None);
     }
-    let open = line.find(" [").ok_or(LineError::missing("time"))?;
+    let open = line.find(" [").ok_or_else(|| LineError::missing("time"))?;
     let mut head = line[..open].split(' ');
-    let client = head.next().ok_or(LineError::missing("client"))?;
-    let _ident = head.next().ok_or(LineError::missing("ident"))?;
-    let user = head.next().ok_or(LineError::missing("user"))?;
+    let client = head.next().ok_or_else(|| LineError::missing("client"))?;
+    let _ident = head.next().ok_or_else(|| LineError::missing("ident"))?;
+    let user = head.next().ok_or_else(|| LineError::missing("user"))?;
     let rest = &line[open + 2..];
     let close = rest
         .find(']')
-        .ok_or(LineError::new("time", "no closing ']'"))?;
+        .ok_or_else(|| LineError::new("time", "no closing ']'"))?;
     let ts = ncsa_time(&rest[..close])?;
     let rest = rest[close + 1..].trim_start();
     let rest = rest
         .strip_prefix('"')
-        .ok_or(LineError::new("request", "not quoted"))?;
+        .ok_or_else(|| LineError::new("request", "not quoted"))?;
     let end = rest
         .find('"')
-        .ok_or(LineError::new("request", "no closing quote"))?;
+        .ok_or_else(|| LineError::new("request", "no closing quote"))?;
     let request = &rest[..end];
     let mut parts = request.split(' ');
     let method = parts.next().unwrap_or_default();
-    let target = parts.next().ok_or(LineError::new("request", "no URL"))?;
+    let target = parts
+        .next()
+        .ok_or_else(|| LineError::new("request", "no URL"))?;
     let host = if method == "CONNECT" || target.contains("://") {
         host_of_url(target)
     } else {
@@ -176,8 +182,8 @@ pub fn parse_combined(line: &str) -> Result<Option<Event<'_>>, LineError> {
         return Err(LineError::new("request", format!("no host in '{target}'")));
     }
     let mut after = rest[end + 1..].split_ascii_whitespace();
-    let _status = after.next().ok_or(LineError::missing("status"))?;
-    let size = after.next().ok_or(LineError::missing("size"))?;
+    let _status = after.next().ok_or_else(|| LineError::missing("status"))?;
+    let size = after.next().ok_or_else(|| LineError::missing("size"))?;
     Ok(Some(Event {
         ts: Some(ts),
         user: present(user).map(Cow::Borrowed),

@@ -78,7 +78,7 @@ pub fn parse(line: &str) -> Result<Option<Event<'_>>, LineError> {
     let host = common::take(&mut fields, URL)
         .and_then(url_host)
         .or_else(|| common::take(&mut fields, DESTINATION_IP))
-        .ok_or(LineError::missing("URL"))?;
+        .ok_or_else(|| LineError::missing("URL"))?;
     let src_ip =
         common::take(&mut fields, INTERNAL_IP).or_else(|| common::take(&mut fields, EXTERNAL_IP));
     Ok(Some(Event {

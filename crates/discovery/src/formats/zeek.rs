@@ -216,7 +216,10 @@ pub fn parse_json(line: &str) -> Result<Option<Event<'_>>, LineError> {
     let host = match host {
         Some(h) => h,
         None if dns => return Ok(None),
-        None => f.resp_h.take().ok_or(LineError::missing("id.resp_h"))?,
+        None => f
+            .resp_h
+            .take()
+            .ok_or_else(|| LineError::missing("id.resp_h"))?,
     };
     let ts = match f.ts.present() {
         Some(t) => Some(
